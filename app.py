@@ -1,0 +1,168 @@
+"""murojaat's HTTP API: thin routes over chalicelib.
+
+Each route reads the request, makes one call into chalicelib and returns a
+dict. Errors raised as chalicelib.errors.AppError become JSON error bodies in
+the request's language in `handle_errors_and_cors`.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from chalice import Chalice, Response
+
+from chalicelib import agencies, appeals, auth, captchas, config, db
+from chalicelib.errors import AppError
+from chalicelib.messages import message, pick_language
+from chalicelib.validation import parse_json_object
+
+app = Chalice(app_name="murojaat")
+app.log.setLevel(logging.INFO)
+
+AGENCY_ROLES = ("officer", "head")
+ADMIN_ROLES = ("admin",)
+PUBLIC_PREFIXES = ("/v1/agencies", "/v1/captcha", "/v1/appeals", "/v1/stats")
+CORS_ALLOW_HEADERS = "Content-Type,Accept-Language,X-Access-Code,Idempotency-Key"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def request_body() -> dict:
+    request = app.current_request
+    return parse_json_object(request.raw_body, request.headers.get("content-type"),
+                             config.get_settings().max_body_bytes)
+
+
+def language() -> str:
+    return pick_language(app.current_request.headers.get("accept-language"))
+
+
+def principal(roles: tuple[str, ...]) -> auth.Principal:
+    return auth.authenticate(app.current_request.headers.get("authorization"), roles)
+
+
+def error_response(error: AppError, lang: str) -> Response:
+    body = {"code": error.code, "message": message(error.code, lang, **error.params)}
+    if error.field:
+        body["field"] = error.field
+    headers = {"Content-Type": "application/json", "Content-Language": lang}
+    headers.update(error.headers)
+    return Response(body={"error": body}, status_code=error.status, headers=headers)
+
+
+@app.middleware("http")
+def handle_errors_and_cors(event, get_response):
+    lang = pick_language(event.headers.get("accept-language"))
+    try:
+        db.bind(config.get_settings())
+        response = get_response(event)
+    except AppError as error:
+        response = error_response(error, lang)
+    except config.ConfigurationError as error:
+        app.log.error("Configuration rejected: %s", error)
+        response = error_response(AppError("internal_error"), lang)
+        response.status_code = 500
+
+    if response.status_code >= 500 and not (isinstance(response.body, dict) and "error" in response.body):
+        # Chalice has already logged the exception; the client gets no traceback.
+        status = response.status_code
+        response = error_response(AppError("internal_error"), lang)
+        response.status_code = status
+
+    if event.path.startswith(PUBLIC_PREFIXES):
+        response.headers.update({
+            "Access-Control-Allow-Origin": config.get_settings().site_origin,
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+            "Access-Control-Max-Age": "600",
+            "Vary": "Origin",
+        })
+    return response
+
+
+def preflight() -> Response:
+    # The CORS headers are added by handle_errors_and_cors, which reads the
+    # site's origin from the stage's settings at request time.
+    return Response(body="", status_code=204)
+
+
+# ---------------------------------------------------------------- public
+
+@app.route("/v1/agencies", methods=["GET"])
+def list_agencies():
+    return agencies.list_agencies()
+
+
+@app.route("/v1/captcha", methods=["POST"])
+def new_captcha():
+    body = request_body()
+    return captchas.create_challenge(now(), config.get_settings(), with_audio=body.get("audio") is True)
+
+
+@app.route("/v1/appeals", methods=["POST"])
+def submit_appeal():
+    result = appeals.submit_appeal(request_body(), now(), config.get_settings(), captchas.consume)
+    return Response(body=result, status_code=201)
+
+
+@app.route("/v1/appeals/{appeal_id}", methods=["GET"])
+def view_appeal(appeal_id):
+    access_code = app.current_request.headers.get("x-access-code")
+    return appeals.view_for_citizen(appeal_id, access_code, now(), language())
+
+
+@app.route("/v1/appeals/{appeal_id}/rating", methods=["POST"])
+def rate_appeal(appeal_id):
+    access_code = app.current_request.headers.get("x-access-code")
+    result = appeals.rate_answer(appeal_id, access_code, request_body(), now())
+    return Response(body=result, status_code=201)
+
+
+for _path in ("/v1/agencies", "/v1/captcha", "/v1/appeals", "/v1/appeals/{appeal_id}",
+              "/v1/appeals/{appeal_id}/rating"):
+    app.route(_path, methods=["OPTIONS"], name=f"preflight {_path}")(preflight)
+
+
+# ---------------------------------------------------------------- agency
+
+@app.route("/v1/agency/appeals", methods=["GET"])
+def agency_inbox():
+    params = app.current_request.query_params or {}
+    return appeals.inbox(principal(AGENCY_ROLES), params.get("status"), params.get("cursor"), now())
+
+
+@app.route("/v1/agency/appeals/{appeal_id}", methods=["GET"])
+def agency_view_appeal(appeal_id):
+    appeal = appeals.agency_appeal(principal(AGENCY_ROLES), appeal_id)
+    return appeals.agency_view(appeal, now(), language())
+
+
+@app.route("/v1/agency/appeals/{appeal_id}/answer", methods=["POST"])
+def agency_answer(appeal_id):
+    return appeals.answer_appeal(principal(AGENCY_ROLES), appeal_id, request_body(), now(),
+                                 config.get_settings())
+
+
+# ---------------------------------------------------------------- admin
+
+@app.route("/v1/admin/agencies", methods=["POST"])
+def admin_create_agency():
+    principal(ADMIN_ROLES)
+    return Response(body=agencies.create_agency(request_body(), now()), status_code=201)
+
+
+@app.route("/v1/admin/api-keys", methods=["POST"])
+def admin_create_key():
+    creator = principal(ADMIN_ROLES)
+    body = request_body()
+    result = auth.create_key(body.get("role"), body.get("agency_id"), now(),
+                             label=f"created by {creator.key_id}")
+    return Response(body=result, status_code=201)
+
+
+@app.route("/v1/admin/api-keys/{key_id}", methods=["DELETE"])
+def admin_revoke_key(key_id):
+    principal(ADMIN_ROLES)
+    return auth.revoke_key(key_id, now())

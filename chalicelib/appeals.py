@@ -1,0 +1,577 @@
+"""Appeals: registration, the citizen's view and rating, and the agency's inbox and answer.
+
+Every change of an appeal is one DynamoDB transaction that
+1. puts the appeal item, on condition that its `event_seq` is still the one read,
+2. adds the next event of the appeal's hash chain, on condition that it is new,
+3. adds to the agency's counters for the periods of the change.
+So a change is either complete or absent, and of two concurrent changes only
+one can win; the other gets a 409.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import calendars, db, deadlines
+from chalicelib.auth import Principal
+from chalicelib.config import Settings
+from chalicelib.counters import add_counter_updates
+from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
+from chalicelib.events import GENESIS_HASH, build_event, format_timestamp, sha256_text
+from chalicelib.models import AgencyModel, AppealEventModel, AppealModel, Applicant, CounterModel
+from chalicelib.text import is_valid_email, normalize_phone
+from chalicelib.cursors import decode_cursor, encode_cursor
+from chalicelib.validation import choice, integer_in_range, optional_text, required_text, sub_object
+
+KINDS = ("application", "proposal", "complaint")
+LANGUAGES = ("uz", "uz-Cyrl", "ru", "en")
+
+# The statuses and the changes allowed from each. Overdue is not a status: an
+# open appeal is overdue from local midnight after its due date.
+REGISTERED = "registered"
+ANSWERED = "answered"
+DISMISSED = "dismissed"
+OPEN_STATUSES = frozenset({REGISTERED})
+CLOSED_STATUSES = frozenset({ANSWERED, DISMISSED})
+
+MAX_NAME_CHARS = 200
+MAX_ADDRESS_CHARS = 500
+MAX_COMMENT_CHARS = 2_000
+ACCESS_CODE_BYTES = 12  # 96 bits
+NUMBER_ATTEMPTS = 8
+PENDING_SHARD = "open"
+INBOX_PAGE_SIZE = 50
+
+
+# ---------------------------------------------------------------- registration
+
+@dataclass(frozen=True)
+class Submission:
+    agency_id: str
+    kind: str
+    text: str
+    language: str
+    full_name: str
+    address: str
+    email: str | None
+    phone: str | None
+
+
+def parse_submission(body: dict, settings: Settings) -> Submission:
+    """Check a submission's fields in the order a citizen fills them in.
+
+    :raises BadRequest: naming the first field that is missing or invalid; a
+        missing name or address is `anonymous_appeal` (ZRU-445 Art 6 and 29).
+    :raises PayloadTooLarge: when the text is longer than allowed.
+    """
+    agency_id = required_text(body, "agency_id", max_chars=100)
+    kind = choice(body, "kind", KINDS)
+    text = required_text(body, "text", max_chars=settings.max_text_chars)
+    language = choice(body, "language", LANGUAGES, default="uz")
+    applicant = sub_object(body, "applicant")
+
+    # ZRU-445 Art 6: an individual's appeal gives the surname, name and place of
+    # residence; without them it is anonymous and Art 29 leaves it unconsidered.
+    names = {}
+    for key, limit in (("full_name", MAX_NAME_CHARS), ("address", MAX_ADDRESS_CHARS)):
+        try:
+            names[key] = required_text(applicant, key, path=f"applicant.{key}", max_chars=limit)
+        except BadRequest as exc:
+            if exc.code == "field_required":
+                raise BadRequest("anonymous_appeal", field=f"applicant.{key}") from None
+            raise
+
+    email = optional_text(applicant, "email", path="applicant.email", max_chars=254)
+    if email is not None and not is_valid_email(email):
+        raise BadRequest("invalid_email", field="applicant.email")
+    phone_text = optional_text(applicant, "phone", path="applicant.phone", max_chars=40)
+    phone = None
+    if phone_text is not None:
+        phone = normalize_phone(phone_text)
+        if phone is None:
+            raise BadRequest("invalid_phone", field="applicant.phone")
+    if email is None and phone is None:
+        raise BadRequest("contact_required", field="applicant.email")
+
+    return Submission(agency_id, kind, text, language, names["full_name"], names["address"], email, phone)
+
+
+def get_agency(agency_id: str, field: str = "agency_id") -> AgencyModel:
+    """Return an active agency.
+
+    :raises NotFound: agency_not_found, naming `field`.
+    """
+    try:
+        agency = AgencyModel.get(agency_id)
+    except DoesNotExist:
+        agency = None
+    if agency is None or not agency.active:
+        raise NotFound("agency_not_found", field=field, agency_id=agency_id)
+    return agency
+
+
+def _hash_access_code(appeal_id: str, code: str) -> str:
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(f"access:{appeal_id}:{normalized}".encode("utf-8")).hexdigest()
+
+
+def _new_access_code() -> str:
+    raw = secrets.token_bytes(ACCESS_CODE_BYTES)
+    text = base64.b32encode(raw).decode("ascii").rstrip("=")
+    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
+def _applicant_key(submission: Submission) -> str:
+    parts = [submission.full_name, submission.address, submission.email or "", submission.phone or ""]
+    normalized = "\n".join(" ".join(part.casefold().split()) for part in parts)
+    return sha256_text(normalized)
+
+
+def _content_digest(appeal: AppealModel) -> str:
+    applicant = appeal.applicant
+    parts = [appeal.text, applicant.full_name, applicant.address, applicant.email or "", applicant.phone or ""]
+    return sha256_text("\n\x1f".join(parts))
+
+
+def submit_appeal(body: dict, now: datetime, settings: Settings,
+                  check_captcha: Callable[[object, object, datetime, Settings], None]) -> dict:
+    """Register a citizen's appeal and return its number, access code and due date.
+
+    The fields are checked before the captcha is used up, so a citizen who
+    mistyped a field does not have to solve a new picture.
+
+    :raises BadRequest, NotFound, PayloadTooLarge: for invalid input.
+    :raises ServiceUnavailable: when no number could be allocated after retries.
+    """
+    submission = parse_submission(body, settings)
+    get_agency(submission.agency_id)
+    check_captcha(body.get("captcha_id"), body.get("captcha_answer"), now, settings)
+
+    calendar = calendars.current_calendar()
+    # ZRU-445 Art 23: registered on the day of receipt, or on the next working day.
+    registered_on = deadlines.registration_date(now, calendar)
+    due = deadlines.compute_due(submission.kind, registered_on, calendar)
+    year = deadlines.local_date(now).year
+    access_code = _new_access_code()
+
+    for _ in range(NUMBER_ATTEMPTS):
+        last_number = _last_number(year)
+        number = last_number + 1
+        appeal_id = f"{year}-{number:06d}"
+        appeal = AppealModel(
+            appeal_id,
+            year=year,
+            number=number,
+            agency_id=submission.agency_id,
+            kind=submission.kind,
+            language=submission.language,
+            status=REGISTERED,
+            text=submission.text,
+            applicant=Applicant(
+                full_name=submission.full_name,
+                address=submission.address,
+                email=submission.email,
+                phone=submission.phone,
+            ),
+            applicant_key=_applicant_key(submission),
+            access_code_hash=_hash_access_code(appeal_id, access_code),
+            submitted_at=format_timestamp(now),
+            registered_on=registered_on.isoformat(),
+            received_by_agency_on=registered_on.isoformat(),
+            due_date=due.due_date.isoformat(),
+            due_basis=due.basis,
+            timeline=[{"type": "submitted", "at": format_timestamp(now), "agency_id": submission.agency_id}],
+            event_seq=1,
+        )
+        _set_index_keys(appeal)
+        event = build_event(
+            appeal_id=appeal_id,
+            seq=1,
+            event_type="submitted",
+            now=now,
+            actor="citizen",
+            agency_id=submission.agency_id,
+            payload={
+                "number": number,
+                "kind": submission.kind,
+                "language": submission.language,
+                "registered_on": appeal.registered_on,
+                "due_date": appeal.due_date,
+                "due_basis": due.basis,
+                "content_sha256": _content_digest(appeal),
+            },
+            prev_hash=GENESIS_HASH,
+        )
+        appeal.last_event_hash = event.hash
+
+        def build(transaction: TransactWrite) -> None:
+            counter = CounterModel("appeal-number", str(year), last_number=number)
+            if last_number == 0:
+                transaction.save(counter, condition=CounterModel.counter_id.does_not_exist())
+            else:
+                transaction.update(
+                    counter,
+                    actions=[CounterModel.last_number.set(number)],
+                    condition=CounterModel.last_number == last_number,
+                )
+            transaction.save(appeal, condition=AppealModel.appeal_id.does_not_exist())
+            transaction.save(event, condition=AppealEventModel.appeal_id.does_not_exist())
+            add_counter_updates(transaction, submission.agency_id, deadlines.local_date(now), {"received": 1})
+
+        try:
+            db.transact(build)
+        except TransactWriteError as exc:
+            if "ConditionalCheckFailed" in db.cancellation_codes(exc):
+                continue  # another submission took this number first; read the counter again
+            raise
+        return {
+            "appeal_id": appeal_id,
+            "access_code": access_code,
+            "status": REGISTERED,
+            "agency_id": submission.agency_id,
+            "registered_on": appeal.registered_on,
+            "due_date": appeal.due_date,
+            "due_explanation": deadlines.explain(due.basis, submission.language),
+        }
+    raise ServiceUnavailable(retry_after=1)
+
+
+def _last_number(year: int) -> int:
+    try:
+        return int(CounterModel.get("appeal-number", str(year), consistent_read=True).last_number or 0)
+    except DoesNotExist:
+        return 0
+
+
+def _set_index_keys(appeal: AppealModel) -> None:
+    """Keep the index attributes in step with the appeal's status and due date."""
+    is_open = appeal.status in OPEN_STATUSES
+    appeal.inbox_key = f"{appeal.agency_id}#{'open' if is_open else 'closed'}"
+    appeal.inbox_due = f"{appeal.due_date}#{appeal.appeal_id}"
+    if is_open and not appeal.breached_at:
+        appeal.pending_shard = PENDING_SHARD
+        appeal.pending_due = f"{appeal.due_date}#{appeal.appeal_id}"
+    else:
+        appeal.pending_shard = None
+        appeal.pending_due = None
+
+
+# ---------------------------------------------------------------- changes
+
+def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor: str, now: datetime,
+                  counters: dict[str, int] | None = None, counter_agency: str | None = None,
+                  counter_day: date | None = None,
+                  extra: Callable[[TransactWrite], None] | None = None) -> AppealEventModel:
+    """Save `appeal` (already changed in memory) with its next event, in one transaction.
+
+    :raises Conflict: when the appeal changed since it was read.
+    """
+    expected_seq = appeal.event_seq
+    seq = expected_seq + 1
+    event = build_event(
+        appeal_id=appeal.appeal_id,
+        seq=seq,
+        event_type=event_type,
+        now=now,
+        actor=actor,
+        agency_id=appeal.agency_id,
+        payload=payload,
+        prev_hash=appeal.last_event_hash,
+    )
+    appeal.event_seq = seq
+    appeal.last_event_hash = event.hash
+    timeline = list(appeal.timeline or [])
+    timeline.append({"type": event_type, "at": event.at, "agency_id": appeal.agency_id})
+    appeal.timeline = timeline
+    _set_index_keys(appeal)
+
+    def build(transaction: TransactWrite) -> None:
+        transaction.save(appeal, condition=AppealModel.event_seq == expected_seq)
+        transaction.save(event, condition=AppealEventModel.appeal_id.does_not_exist())
+        if counters:
+            add_counter_updates(transaction, counter_agency or appeal.agency_id,
+                                counter_day or deadlines.local_date(now), counters)
+        if extra:
+            extra(transaction)
+
+    try:
+        db.transact(build)
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in db.cancellation_codes(exc):
+            raise Conflict("conflict") from None
+        raise
+    return event
+
+
+def load_appeal(appeal_id: str) -> AppealModel:
+    """Return an appeal read consistently.
+
+    :raises NotFound: appeal_not_found.
+    """
+    try:
+        return AppealModel.get(appeal_id, consistent_read=True)
+    except DoesNotExist:
+        raise NotFound("appeal_not_found", appeal_id=appeal_id) from None
+
+
+def _is_valid_appeal_id(appeal_id: str) -> bool:
+    year, _, number = appeal_id.partition("-")
+    return len(year) == 4 and year.isdigit() and len(number) == 6 and number.isdigit()
+
+
+# ---------------------------------------------------------------- the citizen
+
+def _check_access(appeal_id: str, access_code: str | None) -> AppealModel:
+    if not _is_valid_appeal_id(appeal_id):
+        raise NotFound("appeal_not_found", appeal_id=appeal_id)
+    if not access_code or not access_code.strip():
+        raise Unauthorized("access_code_required", field="X-Access-Code")
+    appeal = load_appeal(appeal_id)
+    if not hmac.compare_digest(appeal.access_code_hash, _hash_access_code(appeal_id, access_code)):
+        raise Unauthorized("access_code_invalid", field="X-Access-Code")
+    return appeal
+
+
+def view_for_citizen(appeal_id: str, access_code: str | None, now: datetime, language: str) -> dict:
+    """Return what the citizen may see; the first view of an answer records that it was read.
+
+    :raises NotFound, Unauthorized: for an unknown appeal or a wrong access code.
+    """
+    appeal = _check_access(appeal_id, access_code)
+    if appeal.answer_text is not None and appeal.answer_read_at is None:
+        appeal.answer_read_at = format_timestamp(now)
+        try:
+            commit_change(
+                appeal,
+                event_type="answer_read",
+                payload={},
+                actor="citizen",
+                now=now,
+                counters={"answers_read": 1},
+                # Counted in the period of the answer, like ratings, so that
+                # rating coverage compares figures of the same answers.
+                counter_day=_answered_day(appeal),
+            )
+        except Conflict:
+            # A concurrent view recorded the read first; show what is stored now.
+            appeal = load_appeal(appeal_id)
+    return citizen_view(appeal, now, language)
+
+
+def citizen_view(appeal: AppealModel, now: datetime, language: str) -> dict:
+    hidden = appeal.text_hidden is not None
+    return {
+        "appeal_id": appeal.appeal_id,
+        "agency_id": appeal.agency_id,
+        "kind": appeal.kind,
+        "language": appeal.language,
+        "status": appeal.status,
+        "overdue": is_overdue(appeal, now),
+        "text": None if hidden else appeal.text,
+        "text_hidden": appeal.text_hidden,
+        "submitted_at": appeal.submitted_at,
+        "registered_on": appeal.registered_on,
+        "due_date": appeal.due_date,
+        "due_basis": appeal.due_basis,
+        "due_explanation": deadlines.explain(appeal.due_basis, language),
+        "answer": None if appeal.answer_text is None else {
+            "text": appeal.answer_text,
+            "answered_at": appeal.answered_at,
+            "read_at": appeal.answer_read_at,
+        },
+        "rating": None if appeal.rating_score is None else {
+            "score": int(appeal.rating_score),
+            "comment": appeal.rating_comment,
+            "rated_at": appeal.rated_at,
+        },
+        "history": [{"type": item["type"], "at": item["at"], "agency_id": item.get("agency_id")}
+                    for item in (appeal.timeline or [])],
+    }
+
+
+def _answered_day(appeal: AppealModel) -> date:
+    return deadlines.local_date(datetime.fromisoformat(appeal.answered_at.replace("Z", "+00:00")))
+
+
+def is_overdue(appeal: AppealModel, now: datetime) -> bool:
+    return appeal.status in OPEN_STATUSES and deadlines.is_overdue(date.fromisoformat(appeal.due_date), now)
+
+
+def rate_answer(appeal_id: str, access_code: str | None, body: dict, now: datetime) -> dict:
+    """Record the citizen's score (1 to 5) and comment; a new rating replaces the old in view.
+
+    :raises Conflict: rating_not_answered before an answer exists,
+        rating_before_read before the citizen has read it, conflict on a race.
+    """
+    appeal = _check_access(appeal_id, access_code)
+    score = integer_in_range(body, "score", 1, 5)
+    comment = optional_text(body, "comment", max_chars=MAX_COMMENT_CHARS)
+    if appeal.answer_text is None:
+        raise Conflict("rating_not_answered", status=appeal.status)
+    if appeal.answer_read_at is None:
+        raise Conflict("rating_before_read")
+
+    previous = None if appeal.rating_score is None else int(appeal.rating_score)
+    if previous is None:
+        counters = {"rated": 1, "score_sum": score, f"score_{score}": 1}
+    else:
+        counters = {"score_sum": score - previous}
+        if score != previous:
+            counters[f"score_{previous}"] = -1
+            counters[f"score_{score}"] = 1
+    # Counted in the period of the answer, so that a replaced rating moves no
+    # figure between weeks.
+    answered_day = _answered_day(appeal)
+
+    appeal.rating_score = score
+    appeal.rating_comment = comment
+    appeal.rated_at = format_timestamp(now)
+    commit_change(
+        appeal,
+        event_type="rated",
+        payload={
+            "score": score,
+            "comment_sha256": sha256_text(comment) if comment else None,
+            "replaces_score": previous,
+        },
+        actor="citizen",
+        now=now,
+        counters=counters,
+        counter_day=answered_day,
+    )
+    return {"appeal_id": appeal.appeal_id, "score": score, "comment": comment, "rated_at": appeal.rated_at}
+
+
+# ---------------------------------------------------------------- the agency
+
+def agency_appeal(principal: Principal, appeal_id: str) -> AppealModel:
+    """Return the agency's own appeal; another agency's appeal is reported as not found.
+
+    :raises NotFound: appeal_not_found.
+    """
+    if not _is_valid_appeal_id(appeal_id):
+        raise NotFound("appeal_not_found", appeal_id=appeal_id)
+    appeal = load_appeal(appeal_id)
+    if appeal.agency_id != principal.agency_id:
+        raise NotFound("appeal_not_found", appeal_id=appeal_id)
+    return appeal
+
+
+def agency_summary(appeal: AppealModel, now: datetime) -> dict:
+    return {
+        "appeal_id": appeal.appeal_id,
+        "kind": appeal.kind,
+        "status": appeal.status,
+        "overdue": is_overdue(appeal, now),
+        "language": appeal.language,
+        "submitted_at": appeal.submitted_at,
+        "registered_on": appeal.registered_on,
+        "due_date": appeal.due_date,
+        "breached": appeal.breached_at is not None,
+    }
+
+
+def agency_view(appeal: AppealModel, now: datetime, language: str) -> dict:
+    view = citizen_view(appeal, now, language)
+    view["applicant"] = {
+        "full_name": appeal.applicant.full_name,
+        "address": appeal.applicant.address,
+        "email": appeal.applicant.email,
+        "phone": appeal.applicant.phone,
+    }
+    view["text"] = appeal.text
+    view["breached_at"] = appeal.breached_at
+    view["study"] = appeal.study
+    view["extended"] = appeal.extended
+    view["forwarded_from"] = appeal.forwarded_from
+    return view
+
+
+def answer_appeal(principal: Principal, appeal_id: str, body: dict, now: datetime, settings: Settings) -> dict:
+    """Record the agency's answer; the appeal is then completed.
+
+    :raises Conflict: already_answered when it has an answer (also for the
+        loser of two concurrent answers), invalid_state when it is otherwise closed.
+    """
+    text = required_text(body, "text", max_chars=settings.max_text_chars)
+    appeal = agency_appeal(principal, appeal_id)
+    _require_open_for_answer(appeal)
+
+    on_time = deadlines.local_date(now) <= date.fromisoformat(appeal.due_date)
+    appeal.status = ANSWERED
+    appeal.answer_text = text
+    appeal.answered_at = format_timestamp(now)
+    appeal.answered_on_time = on_time
+    appeal.closed_at = appeal.answered_at
+    try:
+        commit_change(
+            appeal,
+            event_type="answered",
+            payload={"answer_sha256": sha256_text(text), "on_time": on_time},
+            actor=principal.actor,
+            now=now,
+            counters={"completed": 1, "completed_on_time": 1 if on_time else 0},
+        )
+    except Conflict:
+        _require_open_for_answer(load_appeal(appeal_id))
+        raise
+    return {"appeal_id": appeal.appeal_id, "status": ANSWERED, "answered_at": appeal.answered_at,
+            "on_time": on_time}
+
+
+def _require_open_for_answer(appeal: AppealModel) -> None:
+    if appeal.status == ANSWERED:
+        raise Conflict("already_answered", status=appeal.status)
+    if appeal.status not in OPEN_STATUSES:
+        raise Conflict("invalid_state", status=appeal.status)
+
+
+INBOX_FILTERS = ("open", "overdue", "due_soon", "closed", "answered", "dismissed")
+
+
+def inbox(principal: Principal, status: str | None, cursor: str | None, now: datetime) -> dict:
+    """Return one page of the agency's appeals, oldest due first, and the next page's cursor.
+
+    :raises BadRequest: for an unknown status filter or a malformed cursor.
+    """
+    status = status or "open"
+    if status not in INBOX_FILTERS:
+        raise BadRequest("invalid_choice", field="status", choices=", ".join(INBOX_FILTERS))
+    partition = "closed" if status in ("closed", "answered", "dismissed") else "open"
+    inbox_key = f"{principal.agency_id}#{partition}"
+    start_key = decode_cursor(cursor, inbox_key) if cursor else None
+
+    today = deadlines.local_date(now)
+    range_condition = None
+    if status == "overdue":
+        range_condition = AppealModel.inbox_due < today.isoformat()
+    elif status == "due_soon":
+        calendar = calendars.current_calendar()
+        horizon = today
+        for _ in range(2):
+            horizon = calendar.next_working_day(horizon + timedelta(days=1))
+        range_condition = AppealModel.inbox_due.between(today.isoformat(), f"{horizon.isoformat()}#~")
+    filter_condition = None
+    if status in ("answered", "dismissed"):
+        filter_condition = AppealModel.status == status
+
+    results = AppealModel.inbox_index.query(
+        inbox_key,
+        range_key_condition=range_condition,
+        filter_condition=filter_condition,
+        limit=INBOX_PAGE_SIZE,
+        page_size=INBOX_PAGE_SIZE,
+        last_evaluated_key=start_key,
+    )
+    # The iterator's last_evaluated_key is known only once its page is consumed.
+    appeals = [agency_summary(appeal, now) for appeal in results]
+    next_key = results.last_evaluated_key
+    return {"appeals": appeals, "next_cursor": encode_cursor(next_key) if next_key else None}

@@ -1,0 +1,230 @@
+"""PynamoDB models: one class per DynamoDB table, indexes declared beside it.
+
+Table names depend on the stage, so `Meta.table_name` holds only the short
+name here; `db.bind()` sets the real name, region and endpoint before use.
+The CloudFormation tables in infra/ are checked against these declarations
+by a test, so a change here must be made there too.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class _Meta:
+    region = "eu-central-1"
+    billing_mode = "PAY_PER_REQUEST"
+
+
+class LocalizedName(MapAttribute):
+    uz = UnicodeAttribute()
+    uz_cyrl = UnicodeAttribute(attr_name="uz-Cyrl")
+    ru = UnicodeAttribute()
+    en = UnicodeAttribute()
+
+
+class AgencyModel(Model):
+    """A connected state body."""
+
+    class Meta(_Meta):
+        table_name = "agencies"
+
+    agency_id = UnicodeAttribute(hash_key=True)
+    name = LocalizedName()
+    search_key = UnicodeAttribute()
+    contact_email = UnicodeAttribute()
+    head_email = UnicodeAttribute()
+    language = UnicodeAttribute(default="uz")
+    is_test = BooleanAttribute(default=False)
+    active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+
+
+class InboxIndex(GlobalSecondaryIndex):
+    """An agency's appeals, one partition for its open ones and one for the rest, oldest due first."""
+
+    class Meta:
+        index_name = "inbox-index"
+        projection = AllProjection()
+
+    inbox_key = UnicodeAttribute(hash_key=True)
+    inbox_due = UnicodeAttribute(range_key=True)
+
+
+class PendingDueIndex(GlobalSecondaryIndex):
+    """Sparse: only open appeals not yet marked breached, keyed by due date.
+
+    The hourly deadline scan queries it for due dates before today, so it reads
+    only the appeals that have just become overdue, whatever the table's size.
+    """
+
+    class Meta:
+        index_name = "pending-due-index"
+        projection = KeysOnlyProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    pending_due = UnicodeAttribute(range_key=True)
+
+
+class Applicant(MapAttribute):
+    full_name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+
+
+class AppealModel(Model):
+    """The current state of one appeal; its history lives in AppealEventModel."""
+
+    class Meta(_Meta):
+        table_name = "appeals"
+
+    appeal_id = UnicodeAttribute(hash_key=True)
+    year = NumberAttribute()
+    number = NumberAttribute()
+    agency_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    language = UnicodeAttribute()
+    status = UnicodeAttribute()
+    text = UnicodeAttribute()
+    text_hidden = JSONAttribute(null=True)
+    applicant = Applicant()
+    applicant_key = UnicodeAttribute()
+    access_code_hash = UnicodeAttribute()
+    submitted_at = UnicodeAttribute()
+    registered_on = UnicodeAttribute()
+    received_by_agency_on = UnicodeAttribute()
+    due_date = UnicodeAttribute()
+    due_basis = JSONAttribute()
+    study = BooleanAttribute(default=False)
+    extended = BooleanAttribute(default=False)
+    forwarded_from = UnicodeAttribute(null=True)
+    breached_at = UnicodeAttribute(null=True)
+    answer_text = UnicodeAttribute(null=True)
+    answered_at = UnicodeAttribute(null=True)
+    answered_on_time = BooleanAttribute(null=True)
+    answer_read_at = UnicodeAttribute(null=True)
+    rating_score = NumberAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
+    rated_at = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+    close_reason = JSONAttribute(null=True)
+    timeline = JSONAttribute(null=True)
+    event_seq = NumberAttribute()
+    last_event_hash = UnicodeAttribute()
+
+    inbox_key = UnicodeAttribute()
+    inbox_due = UnicodeAttribute()
+    pending_shard = UnicodeAttribute(null=True)
+    pending_due = UnicodeAttribute(null=True)
+
+    inbox_index = InboxIndex()
+    pending_due_index = PendingDueIndex()
+
+
+class DayIndex(GlobalSecondaryIndex):
+    """All events of one Tashkent date in the order they happened, for the ledger's daily root."""
+
+    class Meta:
+        index_name = "day-index"
+        projection = AllProjection()
+
+    day = UnicodeAttribute(hash_key=True)
+    day_order = UnicodeAttribute(range_key=True)
+
+
+class AppealEventModel(Model):
+    """One state change of an appeal. Items are only ever added, never updated or deleted."""
+
+    class Meta(_Meta):
+        table_name = "appeal-events"
+
+    appeal_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    type = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    agency_id = UnicodeAttribute()
+    payload = UnicodeAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    day = UnicodeAttribute()
+    day_order = UnicodeAttribute()
+
+    day_index = DayIndex()
+
+
+class ApiKeyModel(Model):
+    """An agency officer's, agency head's or administrator's API key, stored as a hash."""
+
+    class Meta(_Meta):
+        table_name = "api-keys"
+
+    key_id = UnicodeAttribute(hash_key=True)
+    secret_hash = UnicodeAttribute()
+    role = UnicodeAttribute()
+    agency_id = UnicodeAttribute(null=True)
+    label = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+
+
+class CaptchaModel(Model):
+    """A captcha challenge; the answer is stored hashed and DynamoDB's TTL removes old items."""
+
+    class Meta(_Meta):
+        table_name = "captchas"
+
+    captcha_id = UnicodeAttribute(hash_key=True)
+    answer_hash = UnicodeAttribute()
+    expires_at = TTLAttribute()
+    used_at = UnicodeAttribute(null=True)
+
+
+class CounterModel(Model):
+    """Counters updated inside the transactions that change appeals.
+
+    counter_id "appeal-number" with period = year holds the last appeal number
+    issued that year. counter_id "agency#<id>" with period "all", "YYYY-MM" or
+    "YYYY-Www" holds that agency's event counts for the period.
+    """
+
+    class Meta(_Meta):
+        table_name = "counters"
+
+    counter_id = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    last_number = NumberAttribute(null=True)
+    received = NumberAttribute(null=True)
+    forwarded_in = NumberAttribute(null=True)
+    forwarded_out = NumberAttribute(null=True)
+    completed = NumberAttribute(null=True)
+    completed_on_time = NumberAttribute(null=True)
+    dismissed = NumberAttribute(null=True)
+    breached = NumberAttribute(null=True)
+    answers_read = NumberAttribute(null=True)
+    rated = NumberAttribute(null=True)
+    score_sum = NumberAttribute(null=True)
+    score_1 = NumberAttribute(null=True)
+    score_2 = NumberAttribute(null=True)
+    score_3 = NumberAttribute(null=True)
+    score_4 = NumberAttribute(null=True)
+    score_5 = NumberAttribute(null=True)
+
+
+ALL_MODELS = (
+    AgencyModel,
+    AppealModel,
+    AppealEventModel,
+    ApiKeyModel,
+    CaptchaModel,
+    CounterModel,
+)
