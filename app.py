@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from chalice import Chalice, Response
+from chalice import Chalice, Cron, Rate, Response
 
-from chalicelib import agencies, appeals, auth, captchas, config, db
+from chalicelib import agencies, agency_actions, appeals, auth, calendars, captchas, config, db, jobs
 from chalicelib.errors import AppError
 from chalicelib.messages import message, pick_language
 from chalicelib.validation import parse_json_object
@@ -145,7 +145,42 @@ def agency_answer(appeal_id):
                                  config.get_settings())
 
 
+@app.route("/v1/agency/appeals/{appeal_id}/forward", methods=["POST"])
+def agency_forward(appeal_id):
+    return agency_actions.forward(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+
+
+@app.route("/v1/agency/appeals/{appeal_id}/extension", methods=["POST"])
+def agency_extend(appeal_id):
+    return agency_actions.extend(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+
+
+@app.route("/v1/agency/appeals/{appeal_id}/study", methods=["POST"])
+def agency_study(appeal_id):
+    return agency_actions.take_for_study(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+
+
+@app.route("/v1/agency/appeals/{appeal_id}/dismiss", methods=["POST"])
+def agency_dismiss(appeal_id):
+    return agency_actions.dismiss(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+
+
 # ---------------------------------------------------------------- admin
+
+@app.route("/v1/admin/calendar", methods=["GET"])
+def admin_calendar():
+    principal(ADMIN_ROLES)
+    return {"current": calendars.calendar_view(calendars.current_calendar(fresh=True)),
+            "versions": calendars.list_versions()}
+
+
+@app.route("/v1/admin/calendar", methods=["PUT"])
+def admin_replace_calendar():
+    admin = principal(ADMIN_ROLES)
+    calendar = calendars.save_new_version(request_body(), admin.actor, now())
+    recomputed = jobs.JOBS["recompute-due-dates"](now())
+    return {"current": calendars.calendar_view(calendar), "recomputed": recomputed}
+
 
 @app.route("/v1/admin/agencies", methods=["POST"])
 def admin_create_agency():
@@ -166,3 +201,30 @@ def admin_create_key():
 def admin_revoke_key(key_id):
     principal(ADMIN_ROLES)
     return auth.revoke_key(key_id, now())
+
+
+# ---------------------------------------------------------------- scheduled jobs
+
+def run_scheduled(job: str, event) -> dict:
+    """Run a job at the event's scheduled time, so a late start still covers the right period."""
+    scheduled = event.to_dict().get("time")
+    counts = jobs.run(job, jobs.parse_now(scheduled) if scheduled else now())
+    jobs.emit_heartbeat(job)
+    return counts
+
+
+# 5 minutes past every hour.
+@app.schedule(Cron(5, "*", "*", "*", "?", "*"), name="deadline_scan")
+def deadline_scan(event):
+    return run_scheduled("deadline-scan", event)
+
+
+# 09:00 in Tashkent (UTC+5, no daylight saving time) is 04:00 UTC.
+@app.schedule(Cron(0, 4, "*", "*", "?", "*"), name="due_soon_reminders")
+def due_soon_reminders(event):
+    return run_scheduled("due-soon-reminders", event)
+
+
+@app.schedule(Rate(10, unit=Rate.MINUTES), name="deliver_outbox")
+def deliver_outbox(event):
+    return run_scheduled("deliver-outbox", event)

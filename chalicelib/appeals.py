@@ -269,8 +269,12 @@ def _set_index_keys(appeal: AppealModel) -> None:
 def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor: str, now: datetime,
                   counters: dict[str, int] | None = None, counter_agency: str | None = None,
                   counter_day: date | None = None,
-                  extra: Callable[[TransactWrite], None] | None = None) -> AppealEventModel:
+                  extra: Callable[[TransactWrite], None] | None = None,
+                  note: str | None = None) -> AppealEventModel:
     """Save `appeal` (already changed in memory) with its next event, in one transaction.
+
+    `note` is a reason the applicant must be told (an extension's, say); it is
+    shown in the appeal's history, while the event stores only its hash.
 
     :raises Conflict: when the appeal changed since it was read.
     """
@@ -289,7 +293,10 @@ def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor:
     appeal.event_seq = seq
     appeal.last_event_hash = event.hash
     timeline = list(appeal.timeline or [])
-    timeline.append({"type": event_type, "at": event.at, "agency_id": appeal.agency_id})
+    entry = {"type": event_type, "at": event.at, "agency_id": appeal.agency_id}
+    if note:
+        entry["reason"] = note
+    timeline.append(entry)
     appeal.timeline = timeline
     _set_index_keys(appeal)
 
@@ -392,7 +399,9 @@ def citizen_view(appeal: AppealModel, now: datetime, language: str) -> dict:
             "comment": appeal.rating_comment,
             "rated_at": appeal.rated_at,
         },
-        "history": [{"type": item["type"], "at": item["at"], "agency_id": item.get("agency_id")}
+        "close_reason": appeal.close_reason,
+        "history": [{"type": item["type"], "at": item["at"], "agency_id": item.get("agency_id"),
+                     "reason": item.get("reason")}
                     for item in (appeal.timeline or [])],
     }
 

@@ -223,6 +223,7 @@ def compute_due(
     :raises ValueError: when ``kind`` is not application, proposal or complaint, or when
         ``extension_until`` is not after the unextended due date or is later than
         extension_cap().
+    :raises TypeError: when ``registered_on`` or ``extension_until`` is not a datetime.date.
     """
     if isinstance(registered_on, datetime) or not isinstance(registered_on, date):
         raise TypeError(f"registered_on must be a datetime.date, got {registered_on!r}")

@@ -191,6 +191,48 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "Murojaat {status} holatida turganda bu amalni bajarib boʻlmaydi.",
         "uz-Cyrl": "Мурожаат {status} ҳолатида турганда бу амални бажариб бўлмайди.",
     },
+    "same_agency": {
+        "en": "The appeal is already at this agency. Choose the competent agency to forward it to.",
+        "ru": "Обращение уже находится в этом органе. Выберите компетентный орган, которому его нужно направить.",
+        "uz": "Murojaat allaqachon shu tashkilotda. Uni yuborish uchun vakolatli tashkilotni tanlang.",
+        "uz-Cyrl": "Мурожаат аллақачон шу ташкилотда. Уни юбориш учун ваколатли ташкилотни танланг.",
+    },
+    "forward_window_passed": {
+        "en": "An appeal may be forwarded only within 5 days of its receipt ({received_on}); the last day was {last_day}. Consider it or leave it without consideration.",
+        "ru": "Обращение можно направить только в течение 5 дней со дня поступления ({received_on}); последний день был {last_day}. Рассмотрите его или оставьте без рассмотрения.",
+        "uz": "Murojaatni faqat kelib tushgan kundan ({received_on}) boshlab 5 kun ichida yuborish mumkin; oxirgi kun {last_day} edi. Uni koʻrib chiqing yoki koʻrmasdan qoldiring.",
+        "uz-Cyrl": "Мурожаатни фақат келиб тушган кундан ({received_on}) бошлаб 5 кун ичида юбориш мумкин; охирги кун {last_day} эди. Уни кўриб чиқинг ёки кўрмасдан қолдиринг.",
+    },
+    "already_extended": {
+        "en": "The term of this appeal was already extended once, to {due_date}; it cannot be extended again.",
+        "ru": "Срок рассмотрения этого обращения уже продлевался до {due_date}; повторное продление не допускается.",
+        "uz": "Bu murojaatni koʻrib chiqish muddati bir marta {due_date} gacha uzaytirilgan; uni qayta uzaytirib boʻlmaydi.",
+        "uz-Cyrl": "Бу мурожаатни кўриб чиқиш муддати бир марта {due_date} гача узайтирилган; уни қайта узайтириб бўлмайди.",
+    },
+    "extension_too_late": {
+        "en": "The term ended on {due_date}; it can no longer be extended. Answer the appeal.",
+        "ru": "Срок истёк {due_date}; продлить его уже нельзя. Ответьте на обращение.",
+        "uz": "Muddat {due_date} kuni tugagan; uni endi uzaytirib boʻlmaydi. Murojaatga javob bering.",
+        "uz-Cyrl": "Муддат {due_date} куни тугаган; уни энди узайтириб бўлмайди. Мурожаатга жавоб беринг.",
+    },
+    "extension_out_of_range": {
+        "en": "The new due date must be after {due_date} and no later than {cap}.",
+        "ru": "Новый срок должен быть позже {due_date} и не позднее {cap}.",
+        "uz": "Yangi muddat {due_date} dan keyin va {cap} dan kechiktirilmagan boʻlishi kerak.",
+        "uz-Cyrl": "Янги муддат {due_date} дан кейин ва {cap} дан кечиктирилмаган бўлиши керак.",
+    },
+    "study_not_applicable": {
+        "en": "A proposal is already considered within one month; additional study does not change its term.",
+        "ru": "Предложение и так рассматривается в течение месяца; дополнительное изучение не меняет срок.",
+        "uz": "Taklif baribir bir oy ichida koʻrib chiqiladi; qoʻshimcha oʻrganish muddatni oʻzgartirmaydi.",
+        "uz-Cyrl": "Таклиф барибир бир ой ичида кўриб чиқилади; қўшимча ўрганиш муддатни ўзгартирмайди.",
+    },
+    "already_studied": {
+        "en": "This appeal was already taken for additional study.",
+        "ru": "Это обращение уже взято на дополнительное изучение.",
+        "uz": "Bu murojaat allaqachon qoʻshimcha oʻrganishga olingan.",
+        "uz-Cyrl": "Бу мурожаат аллақачон қўшимча ўрганишга олинган.",
+    },
     "conflict": {
         "en": "The appeal was changed by someone else at the same time. Reload it and try again.",
         "ru": "Обращение одновременно изменил кто-то другой. Загрузите его заново и повторите попытку.",
@@ -273,7 +315,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 class _KeepMissingPlaceholders(dict):
-    """Format parameters that render a missing placeholder as itself, {name}."""
+    """Mapping of format parameters in which a missing placeholder renders as itself, {name}."""
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -282,10 +324,10 @@ class _KeepMissingPlaceholders(dict):
 def message(code: str, language: str, **params) -> str:
     """Format the message for `code` in `language`.
 
-    An unknown language, including a full tag such as ru-RU, is matched as
-    pick_language matches it, and falls back to English. An unknown code returns
-    the code itself. A placeholder without a parameter stays in the text as
-    {name} rather than raising KeyError.
+    A language tag that is not a key of the templates, such as ru-RU, is mapped
+    the way pick_language maps it, and to English when nothing fits. An unknown
+    code returns the code itself. A placeholder without a parameter stays in the
+    text as {name} rather than raising KeyError.
     """
     templates = MESSAGES.get(code)
     if templates is None:
@@ -329,7 +371,7 @@ def _parse_quality(parameters: list[str]) -> float | None:
 
 
 def pick_language(accept_language: str | None) -> str:
-    """Choose the response language from an Accept-Language header (RFC 9110, section 12.5.4).
+    """Choose the response language from an Accept-Language header (RFC 9110).
 
     Returns the supported language with the highest q-value, and on a tie the one
     listed first. Tags match case-insensitively and by their primary subtag:

@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
@@ -68,7 +68,9 @@ class PendingDueIndex(GlobalSecondaryIndex):
 
     class Meta:
         index_name = "pending-due-index"
-        projection = KeysOnlyProjection()
+        # The whole item is projected so that the scan can mark an appeal
+        # breached without reading it again from the table.
+        projection = AllProjection()
 
     pending_shard = UnicodeAttribute(hash_key=True)
     pending_due = UnicodeAttribute(range_key=True)
@@ -106,6 +108,7 @@ class AppealModel(Model):
     due_basis = JSONAttribute()
     study = BooleanAttribute(default=False)
     extended = BooleanAttribute(default=False)
+    extension_until = UnicodeAttribute(null=True)
     forwarded_from = UnicodeAttribute(null=True)
     breached_at = UnicodeAttribute(null=True)
     answer_text = UnicodeAttribute(null=True)
@@ -220,6 +223,60 @@ class CounterModel(Model):
     score_5 = NumberAttribute(null=True)
 
 
+class CalendarModel(Model):
+    """One version of the day-off calendar. Versions are only added, so every past one is kept."""
+
+    class Meta(_Meta):
+        table_name = "calendars"
+
+    calendar_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(range_key=True)
+    holidays = JSONAttribute()
+    working_days = JSONAttribute()
+    note = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class PendingOutboxIndex(GlobalSecondaryIndex):
+    """Sparse: only messages still waiting to be sent, oldest first."""
+
+    class Meta:
+        index_name = "pending-index"
+        projection = AllProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class OutboxModel(Model):
+    """An e-mail to send, written in the same transaction as the change it reports.
+
+    The item's id says what the message is about (for example
+    "breach#2026-000123"), so the same notice can never be queued twice.
+    """
+
+    class Meta(_Meta):
+        table_name = "outbox"
+
+    outbox_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    recipient = UnicodeAttribute()
+    language = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    body_text = UnicodeAttribute()
+    body_html = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    claimed_at = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    pending_shard = UnicodeAttribute(null=True)
+
+    pending_index = PendingOutboxIndex()
+
+
 ALL_MODELS = (
     AgencyModel,
     AppealModel,
@@ -227,4 +284,6 @@ ALL_MODELS = (
     ApiKeyModel,
     CaptchaModel,
     CounterModel,
+    CalendarModel,
+    OutboxModel,
 )

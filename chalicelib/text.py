@@ -71,20 +71,21 @@ def normalize_apostrophes(text: str) -> str:
 
     The rule, applied to each run of apostrophe characters (', ‘, ’, `, ´, ʻ, ʼ):
 
-    - A run between or after Latin letters gets its first character replaced by ʻ
-      when the letter before it is o, O, g or G, and by ʼ otherwise. Any further
+    - A run right after a Latin letter gets its first character replaced by ʻ
+      when that letter is o, O, g or G, and by ʼ otherwise. Any further
       characters of the run stay as typed.
     - A run at the start of a word opens a quotation and stays as typed. The next
       run at the end of a word on the same line closes it and also stays as typed,
-      so 'Toshkent' keeps its quotes. A closing run one character longer than the
-      opening one starts with the word's own mark, so 'bogʻ'' keeps gʻ. A quoted
+      so 'Toshkent' keeps its quotes. A closing run longer than the opening one
+      starts with the word's own mark, so 'bog'' becomes 'bogʻ'. A quoted
       word typed with a single closing apostrophe after o or g ('bog') is read as
-      a quotation, because nothing tells the two apart.
+      a quotation, because the text offers no way to distinguish the two.
     - A run after a Cyrillic letter, a digit, a space or punctuation stays as typed,
       so Cyrillic text and measurements such as 5' are not changed.
 
     The function is idempotent: it only replaces apostrophes with apostrophes, and
-    each decision depends on the characters around the run, never on the run itself.
+    each decision depends on the characters around a run and on its length, never
+    on which apostrophe characters it contains.
     """
     return "\n".join(_normalize_line(line) for line in text.split("\n"))
 
@@ -115,11 +116,6 @@ _CYRILLIC_TO_LATIN = {
     "ю": "yu", "я": "ya", "ў": "o" + OKINA, "қ": "q", "ғ": "g" + OKINA, "ҳ": "h",
 }
 _CYRILLIC_VOWELS = frozenset("аеёиоуўэюяы")
-_IOTATED_VOWELS = frozenset("еёюя")
-
-
-def _is_cyrillic_letter(char: str) -> bool:
-    return char.isalpha() and unicodedata.name(char, "").startswith("CYRILLIC ")
 
 
 def _transliterate_char(text: str, index: int) -> str:
@@ -198,7 +194,8 @@ def search_key(text: str) -> str:
 
 UZBEKISTAN_CALLING_CODE = "998"
 _UZBEK_NATIONAL_DIGITS = 9
-# E.164 allows at most 15 digits. The shortest numbers in use (Niue, for example) have 7.
+# E.164 allows at most 15 digits. The minimum of 7 admits the shortest numbering
+# plans, such as Niue's 4-digit numbers after the calling code 683.
 _E164_MIN_DIGITS = 7
 _E164_MAX_DIGITS = 15
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
@@ -247,21 +244,23 @@ def normalize_phone(text: str | None) -> str | None:
     return "+" + compact
 
 
-MAX_EMAIL_LENGTH = 254  # the longest address that fits an SMTP path (RFC 5321)
+# RFC 5321 limits an SMTP path to 256 characters, and two of them are the angle brackets.
+MAX_EMAIL_LENGTH = 254
 _MAX_EMAIL_LOCAL_LENGTH = 64
-# Characters that are legal only in quoted local parts; no real citizen address needs them.
+# Characters that are legal only in quoted local parts, which no real citizen address needs.
 _EMAIL_FORBIDDEN = frozenset('"(),:;<>[\\]')
 
 
 def is_valid_email(text: str | None) -> bool:
     """Check that `text` looks like a deliverable e-mail address.
 
-    A practical check, not RFC 5322: at most 254 characters, exactly one @, no
-    whitespace, control characters, quotes or brackets, a local part of at most
-    64 characters without leading, trailing or doubled dots, and a domain of
-    non-empty dot-separated labels with at least one dot. Labels must not start
-    or end with a hyphen, and the last label must have two or more characters
-    and not be all digits. Internationalised (non-ASCII) addresses are accepted.
+    This is a practical check, not RFC 5322. The address has at most 254
+    characters and exactly one @. It contains no whitespace, control characters,
+    quotes or brackets. The local part has at most 64 characters and no leading,
+    trailing or doubled dots. The domain has at least two non-empty labels, none
+    starting or ending with a hyphen, and the last label has two or more
+    characters and is not all digits. Non-ASCII (internationalised) addresses
+    are accepted.
     """
     if not isinstance(text, str) or not text or len(text) > MAX_EMAIL_LENGTH:
         return False
