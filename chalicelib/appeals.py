@@ -20,7 +20,7 @@ from typing import Callable
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import calendars, db, deadlines
+from chalicelib import calendars, config, db, deadlines
 from chalicelib.auth import Principal
 from chalicelib.config import Settings
 from chalicelib.counters import add_counter_updates
@@ -225,6 +225,7 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
             transaction.save(appeal, condition=AppealModel.appeal_id.does_not_exist())
             transaction.save(event, condition=AppealEventModel.appeal_id.does_not_exist())
             add_counter_updates(transaction, submission.agency_id, deadlines.local_date(now), {"received": 1})
+            _queue_citizen_notice(transaction, appeal, event, None, now)
 
         try:
             db.transact(build)
@@ -308,6 +309,7 @@ def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor:
                                 counter_day or deadlines.local_date(now), counters)
         if extra:
             extra(transaction)
+        _queue_citizen_notice(transaction, appeal, event, note, now)
 
     try:
         db.transact(build)
@@ -316,6 +318,19 @@ def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor:
             raise Conflict("conflict") from None
         raise
     return event
+
+
+def _queue_citizen_notice(transaction: TransactWrite, appeal: AppealModel, event: AppealEventModel,
+                          reason: str | None, now: datetime) -> None:
+    from chalicelib import notices, outbox
+
+    message = notices.citizen_notice(
+        appeal_id=appeal.appeal_id, seq=event.seq, event_type=event.type, email=appeal.applicant.email,
+        language=appeal.language, agency_id=appeal.agency_id, due_date=appeal.due_date, reason=reason,
+        site_url=config.get_settings().site_url, now=now,
+    )
+    if message is not None:
+        outbox.queue_in(transaction, message)
 
 
 def load_appeal(appeal_id: str) -> AppealModel:

@@ -57,3 +57,103 @@ def due_soon_notice(agency: AgencyModel, day: str, appeals: list[tuple[str, str]
     return new_message(f"due-soon#{agency.agency_id}#{day}", kind="due_soon", recipient=agency.contact_email,
                        language=language, subject=subject.format(count=len(appeals)),
                        text=text.format(lines=lines), html=None, now=now)
+
+
+# What the applicant is told, by event type. ZRU-445 requires telling the
+# applicant about forwarding (Art 25), an extension (Art 28) and leaving the
+# appeal without consideration (Art 30). Notices never contain the access code.
+CITIZEN = {
+    "submitted": {
+        "en": ("Your appeal {appeal_id} is registered",
+               "Your appeal is registered under number {appeal_id} and sent to {agency}.\n"
+               "It must be considered by {due_date}.\nFollow it here: {link}\n"),
+        "ru": ("Ваше обращение {appeal_id} зарегистрировано",
+               "Ваше обращение зарегистрировано под номером {appeal_id} и направлено в орган: {agency}.\n"
+               "Его должны рассмотреть до {due_date}.\nСледите за ним здесь: {link}\n"),
+        "uz": ("{appeal_id}-murojaatingiz roʻyxatga olindi",
+               "Murojaatingiz {appeal_id} raqami bilan roʻyxatga olindi va quyidagi tashkilotga yuborildi: {agency}.\n"
+               "U {due_date} gacha koʻrib chiqilishi kerak.\nUni shu yerda kuzating: {link}\n"),
+        "uz-Cyrl": ("{appeal_id}-мурожаатингиз рўйхатга олинди",
+                    "Мурожаатингиз {appeal_id} рақами билан рўйхатга олинди ва қуйидаги ташкилотга юборилди: {agency}.\n"
+                    "У {due_date} гача кўриб чиқилиши керак.\nУни шу ерда кузатинг: {link}\n"),
+    },
+    "forwarded": {
+        "en": ("Your appeal {appeal_id} was forwarded",
+               "Your appeal {appeal_id} was forwarded to {agency}, the body competent to consider it.\n"
+               "Reason: {reason}\nNew due date: {due_date}.\nFollow it here: {link}\n"),
+        "ru": ("Ваше обращение {appeal_id} перенаправлено",
+               "Ваше обращение {appeal_id} направлено в компетентный орган: {agency}.\n"
+               "Причина: {reason}\nНовый срок: {due_date}.\nСледите за ним здесь: {link}\n"),
+        "uz": ("{appeal_id}-murojaatingiz boshqa tashkilotga yuborildi",
+               "{appeal_id}-murojaatingiz uni koʻrib chiqishga vakolatli tashkilotga yuborildi: {agency}.\n"
+               "Sabab: {reason}\nYangi muddat: {due_date}.\nUni shu yerda kuzating: {link}\n"),
+        "uz-Cyrl": ("{appeal_id}-мурожаатингиз бошқа ташкилотга юборилди",
+                    "{appeal_id}-мурожаатингиз уни кўриб чиқишга ваколатли ташкилотга юборилди: {agency}.\n"
+                    "Сабаб: {reason}\nЯнги муддат: {due_date}.\nУни шу ерда кузатинг: {link}\n"),
+    },
+    "extended": {
+        "en": ("The term of your appeal {appeal_id} was extended",
+               "The head of {agency} extended the term of your appeal {appeal_id} to {due_date}.\n"
+               "Reason: {reason}\nFollow it here: {link}\n"),
+        "ru": ("Срок рассмотрения обращения {appeal_id} продлён",
+               "Руководитель органа ({agency}) продлил срок рассмотрения вашего обращения {appeal_id} до {due_date}.\n"
+               "Причина: {reason}\nСледите за ним здесь: {link}\n"),
+        "uz": ("{appeal_id}-murojaatingizni koʻrib chiqish muddati uzaytirildi",
+               "Tashkilot ({agency}) rahbari {appeal_id}-murojaatingizni koʻrib chiqish muddatini {due_date} gacha uzaytirdi.\n"
+               "Sabab: {reason}\nUni shu yerda kuzating: {link}\n"),
+        "uz-Cyrl": ("{appeal_id}-мурожаатингизни кўриб чиқиш муддати узайтирилди",
+                    "Ташкилот ({agency}) раҳбари {appeal_id}-мурожаатингизни кўриб чиқиш муддатини {due_date} гача узайтирди.\n"
+                    "Сабаб: {reason}\nУни шу ерда кузатинг: {link}\n"),
+    },
+    "dismissed": {
+        "en": ("Your appeal {appeal_id} was left without consideration",
+               "{agency} left your appeal {appeal_id} without consideration.\nReason: {reason}\nDetails: {link}\n"),
+        "ru": ("Ваше обращение {appeal_id} оставлено без рассмотрения",
+               "Орган ({agency}) оставил ваше обращение {appeal_id} без рассмотрения.\nПричина: {reason}\nПодробнее: {link}\n"),
+        "uz": ("{appeal_id}-murojaatingiz koʻrmasdan qoldirildi",
+               "Tashkilot ({agency}) {appeal_id}-murojaatingizni koʻrmasdan qoldirdi.\nSabab: {reason}\nBatafsil: {link}\n"),
+        "uz-Cyrl": ("{appeal_id}-мурожаатингиз кўрмасдан қолдирилди",
+                    "Ташкилот ({agency}) {appeal_id}-мурожаатингизни кўрмасдан қолдирди.\nСабаб: {reason}\nБатафсил: {link}\n"),
+    },
+    "answered": {
+        "en": ("Your appeal {appeal_id} has an answer",
+               "{agency} has answered your appeal {appeal_id}.\n"
+               "Read the answer with your access code here, and rate it: {link}\n"),
+        "ru": ("На ваше обращение {appeal_id} дан ответ",
+               "Орган ({agency}) ответил на ваше обращение {appeal_id}.\n"
+               "Прочитайте ответ с вашим кодом доступа и оцените его: {link}\n"),
+        "uz": ("{appeal_id}-murojaatingizga javob berildi",
+               "Tashkilot ({agency}) {appeal_id}-murojaatingizga javob berdi.\n"
+               "Javobni kirish kodingiz bilan shu yerda oʻqing va baholang: {link}\n"),
+        "uz-Cyrl": ("{appeal_id}-мурожаатингизга жавоб берилди",
+                    "Ташкилот ({agency}) {appeal_id}-мурожаатингизга жавоб берди.\n"
+                    "Жавобни кириш кодингиз билан шу ерда ўқинг ва баҳоланг: {link}\n"),
+    },
+}
+
+
+def agency_name(agency_id: str, language: str) -> str:
+    agency = AgencyModel.get(agency_id)
+    names = {"uz": agency.name.uz, "uz-Cyrl": agency.name.uz_cyrl, "ru": agency.name.ru, "en": agency.name.en}
+    return names.get(language, agency.name.uz)
+
+
+def citizen_notice(*, appeal_id: str, seq: int, event_type: str, email: str | None, language: str,
+                   agency_id: str, due_date: str, reason: str | None, site_url: str,
+                   now: datetime) -> OutboxModel | None:
+    """Build the applicant's notice of an event, or None when there is no e-mail or nothing to tell."""
+    if not email or event_type not in CITIZEN:
+        return None
+    language = language if language in CITIZEN[event_type] else "uz"
+    subject, text = CITIZEN[event_type][language]
+    # The link opens the follow page, which changes nothing until the access code is entered.
+    params = {
+        "appeal_id": appeal_id,
+        "agency": agency_name(agency_id, language),
+        "due_date": due_date,
+        "reason": reason or "",
+        "link": f"{site_url.rstrip('/')}/follow.html?id={appeal_id}",
+    }
+    return new_message(f"citizen#{appeal_id}#{seq:06d}", kind=f"citizen_{event_type}", recipient=email,
+                       language=language, subject=subject.format(**params), text=text.format(**params),
+                       html=None, now=now)

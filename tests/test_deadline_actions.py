@@ -361,3 +361,31 @@ def test_agency_actions_over_http(client, keys):
     assert head_extension.status_code == 200
     assert forward.status_code == 200
     assert dismissed.status_code == 200
+
+
+# ---------------------------------------------------------------- notices to the applicant
+
+def test_applicant_is_told_of_forwarding_and_extension(tables):
+    created = register(datetime(2026, 4, 6, 9, 0, tzinfo=TASHKENT),
+                       applicant={"full_name": "Karimova Dilnoza", "address": "Namangan sh.",
+                                  "email": "dilnoza@example.org"})
+    appeal_id = created["appeal_id"]
+    agency_actions.forward(OFFICER, appeal_id, {"to_agency_id": "minjust", "reason": "Adliya vakolatida"},
+                           datetime(2026, 4, 7, 9, 0, tzinfo=TASHKENT))
+    minjust_head = Principal("head000000000002", "head", "minjust")
+    agency_actions.extend(minjust_head, appeal_id, {"reason": "Ekspertiza kerak"},
+                          datetime(2026, 4, 8, 9, 0, tzinfo=TASHKENT))
+
+    notices = {item.kind: item for item in OutboxModel.scan() if item.recipient == "dilnoza@example.org"}
+
+    assert set(notices) == {"citizen_submitted", "citizen_forwarded", "citizen_extended"}
+    assert "Adliya vakolatida" in notices["citizen_forwarded"].body_text
+    assert "Ekspertiza kerak" in notices["citizen_extended"].body_text
+    assert created["access_code"] not in notices["citizen_submitted"].body_text
+    assert f"follow.html?id={appeal_id}" in notices["citizen_submitted"].body_text
+
+
+def test_no_notice_without_email(tables):
+    register(datetime(2026, 4, 6, 9, 0, tzinfo=TASHKENT))
+
+    assert [item for item in OutboxModel.scan() if item.kind.startswith("citizen")] == []
