@@ -11,7 +11,10 @@ from datetime import datetime, timezone
 
 from chalice import Chalice, Cron, Rate, Response
 
-from chalicelib import agencies, agency_actions, appeals, auth, calendars, captchas, config, db, jobs
+from chalicelib import (
+    agencies, agency_actions, appeals, auth, calendars, captchas, config, db, idempotency, jobs, ledger,
+    stats,
+)
 from chalicelib.errors import AppError
 from chalicelib.messages import message, pick_language
 from chalicelib.validation import parse_json_object
@@ -41,6 +44,13 @@ def language() -> str:
 
 def principal(roles: tuple[str, ...]) -> auth.Principal:
     return auth.authenticate(app.current_request.headers.get("authorization"), roles)
+
+
+def idempotent(scope: str, handler):
+    """Run `handler` once per Idempotency-Key header within `scope`; see chalicelib.idempotency."""
+    request = app.current_request
+    return idempotency.idempotent(scope, request.headers.get("idempotency-key"), request.uri_params,
+                                  request.raw_body, handler, now())
 
 
 def error_response(error: AppError, lang: str) -> Response:
@@ -103,8 +113,13 @@ def new_captcha():
 
 @app.route("/v1/appeals", methods=["POST"])
 def submit_appeal():
-    result = appeals.submit_appeal(request_body(), now(), config.get_settings(), captchas.consume)
-    return Response(body=result, status_code=201)
+    def handler():
+        body, settings, moment = request_body(), config.get_settings(), now()
+        result = idempotency.deduplicate_submission(
+            body, moment, settings, lambda: appeals.submit_appeal(body, moment, settings, captchas.consume))
+        return Response(body=result, status_code=201)
+
+    return idempotent("submit", handler)
 
 
 @app.route("/v1/appeals/{appeal_id}", methods=["GET"])
@@ -120,8 +135,14 @@ def rate_appeal(appeal_id):
     return Response(body=result, status_code=201)
 
 
+@app.route("/v1/stats", methods=["GET"])
+def public_stats():
+    params = app.current_request.query_params or {}
+    return stats.public_stats(params.get("period"))
+
+
 for _path in ("/v1/agencies", "/v1/captcha", "/v1/appeals", "/v1/appeals/{appeal_id}",
-              "/v1/appeals/{appeal_id}/rating"):
+              "/v1/appeals/{appeal_id}/rating", "/v1/stats"):
     app.route(_path, methods=["OPTIONS"], name=f"preflight {_path}")(preflight)
 
 
@@ -141,28 +162,43 @@ def agency_view_appeal(appeal_id):
 
 @app.route("/v1/agency/appeals/{appeal_id}/answer", methods=["POST"])
 def agency_answer(appeal_id):
-    return appeals.answer_appeal(principal(AGENCY_ROLES), appeal_id, request_body(), now(),
-                                 config.get_settings())
+    officer = principal(AGENCY_ROLES)
+    return idempotent(f"answer:{officer.key_id}", lambda: appeals.answer_appeal(
+        officer, appeal_id, request_body(), now(), config.get_settings()))
 
 
 @app.route("/v1/agency/appeals/{appeal_id}/forward", methods=["POST"])
 def agency_forward(appeal_id):
-    return agency_actions.forward(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+    officer = principal(AGENCY_ROLES)
+    return idempotent(f"forward:{officer.key_id}", lambda: agency_actions.forward(
+        officer, appeal_id, request_body(), now()))
 
 
 @app.route("/v1/agency/appeals/{appeal_id}/extension", methods=["POST"])
 def agency_extend(appeal_id):
-    return agency_actions.extend(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+    officer = principal(AGENCY_ROLES)
+    return idempotent(f"extension:{officer.key_id}", lambda: agency_actions.extend(
+        officer, appeal_id, request_body(), now()))
 
 
 @app.route("/v1/agency/appeals/{appeal_id}/study", methods=["POST"])
 def agency_study(appeal_id):
-    return agency_actions.take_for_study(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+    officer = principal(AGENCY_ROLES)
+    return idempotent(f"study:{officer.key_id}", lambda: agency_actions.take_for_study(
+        officer, appeal_id, request_body(), now()))
 
 
 @app.route("/v1/agency/appeals/{appeal_id}/dismiss", methods=["POST"])
 def agency_dismiss(appeal_id):
-    return agency_actions.dismiss(principal(AGENCY_ROLES), appeal_id, request_body(), now())
+    officer = principal(AGENCY_ROLES)
+    return idempotent(f"dismiss:{officer.key_id}", lambda: agency_actions.dismiss(
+        officer, appeal_id, request_body(), now()))
+
+
+@app.route("/v1/agency/stats", methods=["GET"])
+def agency_stats():
+    params = app.current_request.query_params or {}
+    return stats.agency_stats(principal(AGENCY_ROLES), params.get("period"), now())
 
 
 # ---------------------------------------------------------------- admin
@@ -203,6 +239,12 @@ def admin_revoke_key(key_id):
     return auth.revoke_key(key_id, now())
 
 
+@app.route("/v1/admin/ledger/verify", methods=["GET"])
+def admin_verify_ledger():
+    principal(ADMIN_ROLES)
+    return ledger.verify()
+
+
 # ---------------------------------------------------------------- scheduled jobs
 
 def run_scheduled(job: str, event) -> dict:
@@ -228,3 +270,15 @@ def due_soon_reminders(event):
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="deliver_outbox")
 def deliver_outbox(event):
     return run_scheduled("deliver-outbox", event)
+
+
+# 15 minutes past every hour, after the deadline scan has marked new breaches.
+@app.schedule(Cron(15, "*", "*", "*", "?", "*"), name="stats_recompute")
+def stats_recompute(event):
+    return run_scheduled("stats-recompute", event)
+
+
+# 00:30 UTC is 05:30 in Tashkent: the roots of the Tashkent day that has just ended.
+@app.schedule(Cron(30, 0, "*", "*", "?", "*"), name="ledger_roots")
+def ledger_roots(event):
+    return run_scheduled("ledger-roots", event)

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -56,11 +56,33 @@ def run_recompute_due_dates(now: datetime) -> dict:
     return deadline_jobs.recompute_open_appeals(now, calendars.current_calendar(fresh=True), "system")
 
 
+def run_stats_recompute(now: datetime) -> dict:
+    from chalicelib import stats
+
+    return stats.stats_recompute(now)
+
+
+def run_stats_rebuild(now: datetime) -> dict:
+    from chalicelib import stats
+
+    return stats.stats_rebuild(now)
+
+
+def run_ledger_roots(now: datetime) -> dict:
+    from chalicelib import deadlines, ledger
+
+    # Roots are written for whole days, so the last one is the Tashkent day before `now`.
+    return ledger.write_roots_through(deadlines.local_date(now) - timedelta(days=1), now)
+
+
 JOBS: dict[str, Callable[[datetime], dict]] = {
     "deadline-scan": run_deadline_scan,
     "due-soon-reminders": run_due_soon_reminders,
     "deliver-outbox": run_deliver_outbox,
     "recompute-due-dates": run_recompute_due_dates,
+    "ledger-roots": run_ledger_roots,
+    "stats-recompute": run_stats_recompute,
+    "stats-rebuild": run_stats_rebuild,
 }
 
 

@@ -311,6 +311,63 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "Soʻrov tanasini application/json formatida yuboring.",
         "uz-Cyrl": "Сўров танасини application/json форматида юборинг.",
     },
+    "idempotency_key_invalid": {
+        "en": (
+            "The Idempotency-Key header must be 1 to 200 printable ASCII characters. "
+            "Send a new random key, such as a UUID."
+        ),
+        "ru": (
+            "Заголовок Idempotency-Key должен содержать от 1 до 200 печатных символов ASCII. "
+            "Отправьте новый случайный ключ, например UUID."
+        ),
+        "uz": (
+            "Idempotency-Key sarlavhasi 1 tadan 200 tagacha bosiladigan ASCII belgidan iborat boʻlishi kerak. "
+            "Yangi tasodifiy kalit, masalan UUID yuboring."
+        ),
+        "uz-Cyrl": (
+            "Idempotency-Key сарлавҳаси 1 тадан 200 тагача босиладиган ASCII белгидан иборат бўлиши керак. "
+            "Янги тасодифий калит, масалан UUID юборинг."
+        ),
+    },
+    "idempotency_key_reused": {
+        "en": "This Idempotency-Key was already used for a different request. Send a new key with a new request.",
+        "ru": "Этот Idempotency-Key уже использован для другого запроса. Отправьте новый запрос с новым ключом.",
+        "uz": "Bu Idempotency-Key boshqa soʻrov uchun allaqachon ishlatilgan. Yangi soʻrovni yangi kalit bilan yuboring.",
+        "uz-Cyrl": "Бу Idempotency-Key бошқа сўров учун аллақачон ишлатилган. Янги сўровни янги калит билан юборинг.",
+    },
+    "idempotency_in_progress": {
+        "en": "The same request is still being processed. Wait a few seconds, then check the result or send it again.",
+        "ru": (
+            "Такой же запрос ещё обрабатывается. Подождите несколько секунд, "
+            "затем проверьте результат или повторите запрос."
+        ),
+        "uz": (
+            "Xuddi shu soʻrov hali bajarilmoqda. Bir necha soniya kutib, "
+            "natijani tekshiring yoki soʻrovni qayta yuboring."
+        ),
+        "uz-Cyrl": (
+            "Худди шу сўров ҳали бажарилмоқда. Бир неча сония кутиб, "
+            "натижани текширинг ёки сўровни қайта юборинг."
+        ),
+    },
+    "duplicate_submission": {
+        "en": (
+            "The same appeal was sent moments ago and registered as {appeal_id}, so it was not "
+            "registered again. Use that number and the access code you received."
+        ),
+        "ru": (
+            "Такое же обращение только что отправлено и зарегистрировано под номером {appeal_id}, "
+            "поэтому повторно оно не зарегистрировано. Используйте этот номер и полученный код доступа."
+        ),
+        "uz": (
+            "Xuddi shu murojaat hozirgina yuborilib, {appeal_id} raqami bilan roʻyxatga olingan, "
+            "shuning uchun u qayta roʻyxatga olinmadi. Shu raqam va olgan kirish kodingizdan foydalaning."
+        ),
+        "uz-Cyrl": (
+            "Худди шу мурожаат ҳозиргина юборилиб, {appeal_id} рақами билан рўйхатга олинган, "
+            "шунинг учун у қайта рўйхатга олинмади. Шу рақам ва олган кириш кодингиздан фойдаланинг."
+        ),
+    },
 }
 
 

@@ -277,6 +277,43 @@ class OutboxModel(Model):
     pending_index = PendingOutboxIndex()
 
 
+class StatsModel(Model):
+    """Figures computed by the statistics job from the counters, one item per scope and period.
+
+    scope is an agency id, or "ALL" for the sums over the non-test agencies,
+    whose item also stores the rankings. period is "all", "YYYY-MM" or "YYYY-Www".
+    """
+
+    class Meta(_Meta):
+        table_name = "stats"
+
+    scope = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    figures = JSONAttribute()
+    rankings = JSONAttribute(null=True)
+    computed_at = UnicodeAttribute()
+
+
+class IdempotencyModel(Model):
+    """A stored result of a request sent with an Idempotency-Key, or a recent submission's fingerprint.
+
+    `key` is "<scope>#<Idempotency-Key>" for a request, and
+    "dedup#<applicant key>#<content hash>" for a submission. An item without
+    `status_code` is an in-progress marker. DynamoDB's TTL removes items some
+    time after `expires_at`, so readers also compare `expires_at` with the time.
+    """
+
+    class Meta(_Meta):
+        table_name = "idempotency"
+
+    key = UnicodeAttribute(hash_key=True)
+    request_hash = UnicodeAttribute()
+    status_code = NumberAttribute(null=True)
+    response = JSONAttribute(null=True)
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
 ALL_MODELS = (
     AgencyModel,
     AppealModel,
@@ -286,4 +323,6 @@ ALL_MODELS = (
     CounterModel,
     CalendarModel,
     OutboxModel,
+    StatsModel,
+    IdempotencyModel,
 )

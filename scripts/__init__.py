@@ -1,0 +1,1 @@
+"""Developer commands: the local stack behind `make run` and its helpers."""
