@@ -75,8 +75,8 @@ def test_submit_returns_number_code_and_due_date(client):
 
 
 def test_numbers_are_sequential(client):
-    first = json.loads(submit(client).body)["appeal_id"]
-    second = json.loads(submit(client).body)["appeal_id"]
+    first = json.loads(submit(client, text="Birinchi murojaat.").body)["appeal_id"]
+    second = json.loads(submit(client, text="Ikkinchi murojaat.").body)["appeal_id"]
 
     assert int(second.split("-")[1]) == int(first.split("-")[1]) + 1
 
@@ -131,6 +131,7 @@ def test_captcha_cannot_be_reused(client):
     body = appeal_body()
     body.update(solved_captcha())
     assert post_json(client, "/v1/appeals", body).status_code == 201
+    body["text"] = "Boshqa matn, oʻsha rasm bilan."
 
     response = post_json(client, "/v1/appeals", body)
 
@@ -354,8 +355,8 @@ def test_inbox_pages_with_cursor(client, keys, monkeypatch):
     from chalicelib import appeals
 
     monkeypatch.setattr(appeals, "INBOX_PAGE_SIZE", 2)
-    for _ in range(5):
-        assert submit(client).status_code == 201
+    for number in range(5):
+        assert submit(client, text=f"Murojaat {number}.").status_code == 201
     officer = bearer(keys["mvd:officer"])
 
     seen, cursor = [], None
