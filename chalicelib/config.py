@@ -67,7 +67,8 @@ def settings_from_environment(environ: Mapping[str, str]) -> Settings:
         captcha_test_answer=environ.get("CAPTCHA_TEST_ANSWER") or None,
         debug=_flag(environ.get("DEBUG")),
         mail_from=environ.get("MAIL_FROM", "noreply@murojaat.example.org"),
-        mail_dir=environ.get("MAIL_DIR") or None,
+        # The local stack passes its own MAIL_DIR; a bare `chalice local` writes here.
+        mail_dir=environ.get("MAIL_DIR") or (".local/mail" if stage == "local" else None),
         ledger_bucket=environ.get("LEDGER_BUCKET", f"murojaat-{stage}-ledger"),
     )
 

@@ -130,10 +130,11 @@ def use_local_stack(environ=os.environ) -> None:
     if not stack_file.exists():
         raise SystemExit(f"{stack_file} not found: start the local stack with `make run`, "
                          "or set AWS_ENDPOINT_URL and STAGE.")
-    environ["AWS_ENDPOINT_URL"] = json.loads(stack_file.read_text())["aws_url"]
-    mail_dir = environ.get("MAIL_DIR")
-    if mail_dir and not os.path.isabs(mail_dir):
-        environ["MAIL_DIR"] = str(PROJECT_ROOT / mail_dir)
+    stack = json.loads(stack_file.read_text())
+    environ["AWS_ENDPOINT_URL"] = stack["aws_url"]
+    environ.setdefault("SITE_ORIGIN", stack.get("web_url", ""))
+    environ.setdefault("SITE_URL", stack.get("web_url", ""))
+    environ.setdefault("MAIL_DIR", str(PROJECT_ROOT / ".local" / "mail"))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         environ.setdefault(name, "testing")
 

@@ -2,7 +2,8 @@
 
 Every server binds 127.0.0.1 only. `start_stack` takes these steps:
 
-1. bind the web server, so that a taken web port fails before anything starts;
+1. check the ports, lock the data folder and bind the web server, so that a
+   taken port fails before anything starts;
 2. start moto's server, and with persist=True replay the AWS recording of
    an earlier run (see scripts.aws_recording) and turn recording on;
 3. run scripts.stack_setup in a child process: tables, agencies, the ledger
@@ -70,6 +71,10 @@ class StackError(RuntimeError):
     """Raised when a server of the stack cannot start; the message names the server and the cause."""
 
 
+class PortUnavailableError(StackError):
+    """Raised when a requested port is taken or is not a valid port number."""
+
+
 @dataclass
 class _Child:
     name: str
@@ -79,6 +84,8 @@ class _Child:
 
 @dataclass
 class Stack:
+    """A running local stack: its URLs, API keys and data folder. Pass it to `stop_stack`."""
+
     api_url: str
     web_url: str
     aws_url: str
@@ -126,14 +133,14 @@ def free_port() -> int:
 
 
 def ensure_port_free(port: int, server_name: str) -> None:
-    """:raises StackError: when something already listens on `port` of 127.0.0.1."""
+    """:raises PortUnavailableError: when something already listens on `port` of 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # The servers set SO_REUSEADDR too, so a port in TIME_WAIT counts as free.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError as exc:
-            raise StackError(
+            raise PortUnavailableError(
                 f"Port {port} on {HOST} is not available for the {server_name} ({exc.strerror}). "
                 "Stop the process that uses it, or choose another port."
             ) from None
@@ -195,7 +202,7 @@ def _wait_until_ready(child: _Child, url: str, session: requests.Session,
         (it started but cannot serve), or does not respond within START_TIMEOUT_SECONDS.
     """
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    last_problem = "no answer"
+    last_problem = "no response"
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
             raise _startup_failure(child, f"exited with code {child.process.returncode} while starting")
@@ -214,19 +221,23 @@ def _wait_until_ready(child: _Child, url: str, session: requests.Session,
                                   f"(last attempt: {last_problem})")
 
 
-def _stop_child(child: _Child) -> None:
+def _signal_group(child: _Child, stop_signal: signal.Signals) -> None:
     # The child leads its own process group, so the group's id is its pid.
-    for stop_signal in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(child.process.pid, stop_signal)
-        except ProcessLookupError:
-            pass
-        try:
-            child.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            break
-        except subprocess.TimeoutExpired:
-            logger.warning("The %s (pid %s) ignored SIGTERM for %s s; sending SIGKILL",
-                           child.name, child.process.pid, STOP_TIMEOUT_SECONDS)
+    try:
+        os.killpg(child.process.pid, stop_signal)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group has exited already
+
+
+def _stop_child(child: _Child) -> None:
+    _signal_group(child, signal.SIGTERM)
+    try:
+        child.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        logger.warning("The %s (pid %s) ignored SIGTERM for %s s; sending SIGKILL",
+                       child.name, child.process.pid, STOP_TIMEOUT_SECONDS)
+        _signal_group(child, signal.SIGKILL)
+        child.process.wait()
     logger.info("Stopped the %s (pid %s)", child.name, child.process.pid)
 
 
@@ -356,8 +367,9 @@ def start_stack(data_dir: Path, *, api_port: int = 0, web_port: int = 0, aws_por
         try:
             web_server = WebServer(WEB_DIR, web_port, config_script(api_url))
         except OSError as exc:
-            raise StackError(f"Port {web_port} on {HOST} is not available for the web server "
-                             f"({exc.strerror}). Stop the process that uses it, or choose another port.") from None
+            raise PortUnavailableError(
+                f"Port {web_port} on {HOST} is not available for the web server ({exc.strerror}). "
+                "Stop the process that uses it, or choose another port.") from None
         web_url = web_server.url
 
         children.append(_start_aws(data_dir, aws_port, persist, session))
@@ -435,7 +447,8 @@ def _ports_from_environment() -> dict[str, int]:
     for name, default in PORT_VARIABLES.items():
         text = os.environ.get(name, str(default))
         if not text.isdigit() or not 1 <= int(text) <= 65535:
-            raise StackError(f"{name}={text!r} is not a port number; set it to a number from 1 to 65535.")
+            raise PortUnavailableError(
+                f"{name}={text!r} is not a port number; set it to a number from 1 to 65535.")
         ports[name] = int(text)
     return ports
 
@@ -500,9 +513,12 @@ def main() -> int:
         ports = _ports_from_environment()
         stack = start_stack(DEFAULT_DATA_DIR, api_port=ports["API_PORT"], web_port=ports["WEB_PORT"],
                             aws_port=ports["AWS_PORT"], persist=True)
-    except StackError as exc:
-        print(f"error: {exc}\nThe ports come from API_PORT, WEB_PORT and AWS_PORT "
+    except PortUnavailableError as exc:
+        print(f"error: {exc}\nSet the ports with API_PORT, WEB_PORT and AWS_PORT "
               "(defaults 8000, 8080 and 5000).", file=sys.stderr)
+        return 1
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -204,8 +204,8 @@ def test_rating_before_reading_is_409(stack, http):
     created = submitted(http, stack)
     assert answer(http, stack, created["appeal_id"]).status_code == 200
 
-    response = http.post(f"{stack.api_url}/v1/appeals/{created['appeal_id']}/rating", headers=citizen(created),
-                         json={"score": 4}, timeout=30)
+    response = http.post(f"{stack.api_url}/v1/appeals/{created['appeal_id']}/rating",
+                         headers=citizen(created), json={"score": 4}, timeout=30)
 
     assert response.status_code == 409, response.text
     assert error_code(response) == "rating_before_read"

@@ -7,11 +7,14 @@ and 1280 px go to test-artifacts/.
 """
 from __future__ import annotations
 
+import os
 import re
-import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from chalicelib.text import normalize_apostrophes, search_key
 from tests.web_helpers import (
@@ -211,11 +214,11 @@ EXPECTED_AGENCY_NAME = {
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_send_appeal_after_failed_captcha(page, stack, captcha_answer, axe_script, language):
+    open_page(page, stack, "index.html", language)
     api_languages = []
     page.on("request", lambda request: api_languages.append(request.headers.get("accept-language"))
             if request.url.startswith(stack.api_url) and request.method != "OPTIONS" else None)
-    open_page(page, stack, "index.html", language)
-    fill_appeal(page, "O'zbekiston g'alaba, ma'lumot")
+    fill_appeal(page, f"O'zbekiston g'alaba, ma'lumot ({language})")
     first_picture = wait_for_captcha(page)
 
     # GIVEN a wrong captcha answer WHEN the form is sent THEN it keeps the input and shows a new picture.
@@ -229,7 +232,7 @@ def test_send_appeal_after_failed_captcha(page, stack, captcha_answer, axe_scrip
     assert "captcha-answer-error" in page.get_attribute("#captcha-answer", "aria-describedby")
     assert page.evaluate("() => document.activeElement.id") == "captcha-answer"
     assert page.input_value("#captcha-answer") == ""
-    assert page.input_value("#text") == "Oʻzbekiston gʻalaba, maʼlumot"
+    assert page.input_value("#text") == f"Oʻzbekiston gʻalaba, maʼlumot ({language})"
     assert page.input_value("#full-name") == "Aliyev Vali Karimovich"
     assert page.input_value("#email") == "vali@example.org"
     assert page.input_value("#agency") == "mvd"
@@ -432,29 +435,56 @@ def test_answer_markup_is_shown_as_text(page, stack, captcha_answer):
 
 # ---------------------------------------------------------------- statistics
 
-def test_stats_without_api_says_not_available(page, stack):
+@pytest.mark.parametrize("failure", ["404", "network"])
+def test_stats_unavailable_says_so(page, stack, failure):
+    def fail(route):
+        if failure == "404":
+            route.fulfill(status=404, body="{}", content_type="application/json",
+                          headers={"Access-Control-Allow-Origin": stack.web_url})
+        else:
+            route.abort()
+
+    page.route(f"{stack.api_url}/v1/stats*", fail)
     open_page(page, stack, "stats.html", "en")
 
     page.wait_for_function("() => document.getElementById('stats-status').dataset.i18n !== 'stats.loading'")
 
     assert page.text_content("#stats-status") == read_translations("en")["stats.unavailable"]
-    assert page.is_hidden("#stats-received")
+    assert page.is_hidden("#stats-content")
 
 
-def test_stats_draws_bars_per_agency(page, stack):
-    body = '{"agencies": [{"agency_id": "mvd", "received": 12, "completed": 5}, {"agency_id": "minjust", "received": 3}]}'
-    page.route(f"{stack.api_url}/v1/stats", lambda route: route.fulfill(
-        status=200, body=body, content_type="application/json",
-        headers={"Access-Control-Allow-Origin": stack.web_url}))
+def test_stats_draws_bars_per_agency(page, stack, captcha_answer):
+    for agency_id in ("mvd", "mvd", "minjust"):
+        submit_appeal(stack.api_url, captcha_answer, agency_id=agency_id)
+    run_stats_job(stack)
+    published = requests.get(f"{stack.api_url}/v1/stats", timeout=30).json()
+    assert published["computed_at"]
 
     open_page(page, stack, "stats.html", "en")
-    page.wait_for_selector("#stats-received:not([hidden])")
+    page.wait_for_selector("#stats-content:not([hidden])")
 
+    expected = sorted((agency for agency in published["agencies"] if agency["figures"]["appeals"]),
+                      key=lambda agency: (-agency["figures"]["appeals"], agency["agency_id"]))
     names = page.eval_on_selector_all(".bar-name", "names => names.map(n => n.textContent)")
-    assert names == [EXPECTED_AGENCY_NAME["en"], "Ministry of Justice of the Republic of Uzbekistan"]
-    widths = page.eval_on_selector_all(".bar-received", "bars => bars.map(b => b.getAttribute('width'))")
-    assert widths == ["100", "25"]
-    assert "Answered: 5" in page.text_content("#stats-bars")
+    assert names == [agency["name"]["en"] for agency in expected]
+    widths = page.eval_on_selector_all(".bar-received", "bars => bars.map(b => Number(b.getAttribute('width')))")
+    assert widths[0] == 100
+    assert widths == sorted(widths, reverse=True)
+    totals = page.text_content("#stats-totals")
+    assert f"Appeals received{published['totals']['appeals']}" in totals
+
+
+def run_stats_job(stack) -> None:
+    """Run the hourly statistics job once against the stack's moto server."""
+    from scripts.local_stack import DUMMY_AWS_ENVIRONMENT, local_stage_environment
+
+    environment = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "MOTO_"))}
+    environment.update(DUMMY_AWS_ENVIRONMENT)
+    environment.update(local_stage_environment())
+    environment.update({"STAGE": "local", "AWS_ENDPOINT_URL": stack.aws_url, "NO_PROXY": "127.0.0.1"})
+    result = subprocess.run([sys.executable, "-m", "chalicelib.jobs", "stats-recompute"], cwd=PROJECT_ROOT,
+                            env=environment, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 # ---------------------------------------------------------------- accessibility and layout

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import requests
@@ -43,8 +44,14 @@ def read_translations(language: str) -> dict:
 
 
 def submit_appeal(api_url: str, captcha_answer: str, *, agency_id: str = "mvd", language: str = "uz",
-                  text: str = "Koʻchamizdagi chiroqlar ikki oydan beri yonmaydi.") -> dict:
-    """Send an appeal through the API with the stage's captcha test answer; return the 201 body."""
+                  text: str | None = None) -> dict:
+    """Send an appeal through the API with the stage's captcha test answer; return the 201 body.
+
+    The default text ends with a random tag, because the API rejects the same
+    applicant's same text within two minutes as a duplicate submission.
+    """
+    if text is None:
+        text = f"Koʻchamizdagi chiroqlar ikki oydan beri yonmaydi ({uuid.uuid4().hex[:8]})."
     session = requests.Session()
     session.trust_env = False  # never send requests for 127.0.0.1 through a proxy
     captcha = session.post(f"{api_url}/v1/captcha", json={}, timeout=API_TIMEOUT_SECONDS)

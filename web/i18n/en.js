@@ -19,6 +19,8 @@ window.MUROJAAT_I18N["en"] = {
   "date.format": "{day} {month} {year}",
   "date.dateTime": "{date}, {time} Tashkent time",
   "number.groupSeparator": ",",
+  "number.decimalSeparator": ".",
+  "number.percent": "{value}%",
 
   "errors.summaryTitle": "Please correct the following:",
   "errors.field_required": "Fill in this field.",
@@ -57,6 +59,8 @@ window.MUROJAAT_I18N["en"] = {
   "errors.network": "The server could not be reached. Check your Internet connection and try again.",
   "errors.not_configured": "The site is not set up: the address of the server is missing.",
   "errors.agencies_failed": "The list of agencies could not be loaded. Reload the page to try again.",
+  "errors.duplicate_submission": "The same appeal was registered moments ago, so it was not registered again. Use the number and the access code you received then.",
+  "errors.idempotency_in_progress": "Your appeal is still being sent. Wait a few seconds and press the button again.",
   "errors.unknown": "The request failed (error code: {code}). Try again later.",
 
   "kind.application": "Application",
@@ -192,5 +196,22 @@ window.MUROJAAT_I18N["en"] = {
   "stats.received": "Received: {count}",
   "stats.completed": "Answered: {count}",
   "stats.empty": "No appeals have been received yet.",
-  "stats.chartNote": "The length of each bar shows the number of appeals received."
+  "stats.chartNote": "The length of each bar shows the number of appeals received.",
+  "stats.asOf": "Figures for all time, computed on {date}.",
+  "stats.totalsTitle": "All agencies together",
+  "stats.appeals": "Appeals received",
+  "stats.answered": "Answered",
+  "stats.openOverdue": "Still open after the due date",
+  "stats.onTime": "Answered on time",
+  "stats.onTimeBase": "of the appeals whose due date has passed ({count})",
+  "stats.coverage": "Answers rated",
+  "stats.coverageBase": "of the answers citizens have read ({count})",
+  "stats.meanScore": "Average rating",
+  "stats.scoreValue": "{score} of 5",
+  "stats.ratingsCount": "ratings: {count}",
+  "stats.noData": "no data yet",
+  "stats.satisfactionTitle": "Satisfaction with answers",
+  "stats.satisfactionNote": "The score is the average rating pulled toward the average of all agencies, so that a few ratings cannot put an agency at the top. Agencies with fewer than {min} ratings are not ranked. The range shows where the score lies with 95 % confidence.",
+  "stats.satisfactionEntry": "{score} of 5, 95 % range {low}–{high}, ratings: {count}",
+  "stats.satisfactionNone": "No agency has enough ratings to be ranked yet."
 };

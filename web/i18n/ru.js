@@ -19,6 +19,8 @@ window.MUROJAAT_I18N["ru"] = {
   "date.format": "{day} {month} {year} г.",
   "date.dateTime": "{date}, {time} по ташкентскому времени",
   "number.groupSeparator": "\u00a0",
+  "number.decimalSeparator": ",",
+  "number.percent": "{value}\u00a0%",
 
   "errors.summaryTitle": "Исправьте, пожалуйста, следующее:",
   "errors.field_required": "Заполните это поле.",
@@ -57,6 +59,8 @@ window.MUROJAAT_I18N["ru"] = {
   "errors.network": "Не удалось связаться с сервером. Проверьте подключение к интернету и повторите попытку.",
   "errors.not_configured": "Сайт не настроен: не указан адрес сервера.",
   "errors.agencies_failed": "Не удалось загрузить список ведомств. Обновите страницу, чтобы попробовать ещё раз.",
+  "errors.duplicate_submission": "Такое же обращение только что зарегистрировано, поэтому повторно оно не зарегистрировано. Используйте номер и код доступа, которые вы тогда получили.",
+  "errors.idempotency_in_progress": "Ваше обращение ещё отправляется. Подождите несколько секунд и нажмите кнопку ещё раз.",
   "errors.unknown": "Запрос не выполнен (код ошибки: {code}). Повторите попытку позже.",
 
   "kind.application": "Заявление",
@@ -192,5 +196,22 @@ window.MUROJAAT_I18N["ru"] = {
   "stats.received": "Поступило: {count}",
   "stats.completed": "Дан ответ: {count}",
   "stats.empty": "Обращений пока не поступало.",
-  "stats.chartNote": "Длина каждой полосы соответствует числу поступивших обращений."
+  "stats.chartNote": "Длина каждой полосы соответствует числу поступивших обращений.",
+  "stats.asOf": "Данные за всё время, рассчитаны {date}.",
+  "stats.totalsTitle": "Все ведомства вместе",
+  "stats.appeals": "Поступило обращений",
+  "stats.answered": "Дан ответ",
+  "stats.openOverdue": "Не рассмотрены, срок истёк",
+  "stats.onTime": "Ответ дан в срок",
+  "stats.onTimeBase": "от обращений, срок ответа по которым наступил ({count})",
+  "stats.coverage": "Оценено ответов",
+  "stats.coverageBase": "от ответов, прочитанных гражданами ({count})",
+  "stats.meanScore": "Средняя оценка",
+  "stats.scoreValue": "{score} из 5",
+  "stats.ratingsCount": "оценок: {count}",
+  "stats.noData": "данных пока нет",
+  "stats.satisfactionTitle": "Удовлетворённость ответами",
+  "stats.satisfactionNote": "Балл — это средняя оценка, приближённая к средней оценке всех ведомств, чтобы несколько оценок не выводили ведомство на первое место. Ведомства с числом оценок меньше {min} в рейтинг не входят. Диапазон показывает, где с вероятностью 95 % находится балл.",
+  "stats.satisfactionEntry": "{score} из 5, диапазон 95 %: {low}–{high}, оценок: {count}",
+  "stats.satisfactionNone": "Пока ни одно ведомство не получило достаточно оценок для рейтинга."
 };

@@ -19,6 +19,8 @@ window.MUROJAAT_I18N["uz-Cyrl"] = {
   "date.format": "{year} йил {day} {month}",
   "date.dateTime": "{date}, соат {time} (Тошкент вақти)",
   "number.groupSeparator": "\u00a0",
+  "number.decimalSeparator": ",",
+  "number.percent": "{value}\u00a0%",
 
   "errors.summaryTitle": "Қуйидагиларни тузатинг:",
   "errors.field_required": "Бу майдонни тўлдиринг.",
@@ -57,6 +59,8 @@ window.MUROJAAT_I18N["uz-Cyrl"] = {
   "errors.network": "Серверга уланиб бўлмади. Интернет алоқасини текшириб, қайта уриниб кўринг.",
   "errors.not_configured": "Сайт созланмаган: сервер манзили кўрсатилмаган.",
   "errors.agencies_failed": "Идоралар рўйхатини юклаб бўлмади. Қайта уриниш учун саҳифани янгиланг.",
+  "errors.duplicate_submission": "Худди шу мурожаат ҳозиргина рўйхатга олинган, шунинг учун у қайта рўйхатга олинмади. Ўшанда олган рақам ва кириш кодингиздан фойдаланинг.",
+  "errors.idempotency_in_progress": "Мурожаатингиз ҳали юборилмоқда. Бир неча сония кутиб, тугмани қайта босинг.",
   "errors.unknown": "Сўров бажарилмади (хато коди: {code}). Кейинроқ қайта уриниб кўринг.",
 
   "kind.application": "Ариза",
@@ -192,5 +196,22 @@ window.MUROJAAT_I18N["uz-Cyrl"] = {
   "stats.received": "Келиб тушган: {count}",
   "stats.completed": "Жавоб берилган: {count}",
   "stats.empty": "Ҳозирча мурожаатлар келиб тушмаган.",
-  "stats.chartNote": "Ҳар бир чизиқнинг узунлиги келиб тушган мурожаатлар сонига мос келади."
+  "stats.chartNote": "Ҳар бир чизиқнинг узунлиги келиб тушган мурожаатлар сонига мос келади.",
+  "stats.asOf": "Бутун давр учун кўрсаткичлар, ҳисобланган вақти: {date}.",
+  "stats.totalsTitle": "Барча идоралар бўйича",
+  "stats.appeals": "Келиб тушган мурожаатлар",
+  "stats.answered": "Жавоб берилган",
+  "stats.openOverdue": "Муддати ўтган, ҳали кўриб чиқилмаган",
+  "stats.onTime": "Ўз вақтида жавоб берилган",
+  "stats.onTimeBase": "жавоб бериш муддати етиб келган мурожаатлардан ({count})",
+  "stats.coverage": "Баҳоланган жавоблар",
+  "stats.coverageBase": "фуқаролар ўқиган жавоблардан ({count})",
+  "stats.meanScore": "Ўртача баҳо",
+  "stats.scoreValue": "{score} / 5",
+  "stats.ratingsCount": "баҳолар сони: {count}",
+  "stats.noData": "ҳозирча маълумот йўқ",
+  "stats.satisfactionTitle": "Жавоблардан мамнунлик",
+  "stats.satisfactionNote": "Балл — барча идораларнинг ўртача баҳосига яқинлаштирилган ўртача баҳо: шунда бир нечта баҳо идорани биринчи ўринга чиқара олмайди. Баҳолар сони {min} тадан кам бўлган идоралар рейтингга киритилмайди. Оралиқ балл 95 % эҳтимол билан қаерда эканини кўрсатади.",
+  "stats.satisfactionEntry": "{score} / 5, 95 % оралиқ: {low}–{high}, баҳолар сони: {count}",
+  "stats.satisfactionNone": "Ҳозирча бирорта идора рейтингга кириш учун етарли баҳо олмаган."
 };

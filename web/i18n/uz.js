@@ -19,6 +19,8 @@ window.MUROJAAT_I18N["uz"] = {
   "date.format": "{year}-yil {day}-{month}",
   "date.dateTime": "{date}, soat {time} (Toshkent vaqti)",
   "number.groupSeparator": "\u00a0",
+  "number.decimalSeparator": ",",
+  "number.percent": "{value}\u00a0%",
 
   "errors.summaryTitle": "Quyidagilarni tuzating:",
   "errors.field_required": "Bu maydonni toʻldiring.",
@@ -57,6 +59,8 @@ window.MUROJAAT_I18N["uz"] = {
   "errors.network": "Serverga ulanib boʻlmadi. Internet aloqasini tekshirib, qayta urinib koʻring.",
   "errors.not_configured": "Sayt sozlanmagan: server manzili koʻrsatilmagan.",
   "errors.agencies_failed": "Idoralar roʻyxatini yuklab boʻlmadi. Qayta urinish uchun sahifani yangilang.",
+  "errors.duplicate_submission": "Xuddi shu murojaat hozirgina roʻyxatga olingan, shuning uchun u qayta roʻyxatga olinmadi. Oʻshanda olgan raqam va kirish kodingizdan foydalaning.",
+  "errors.idempotency_in_progress": "Murojaatingiz hali yuborilmoqda. Bir necha soniya kutib, tugmani qayta bosing.",
   "errors.unknown": "Soʻrov bajarilmadi (xato kodi: {code}). Keyinroq qayta urinib koʻring.",
 
   "kind.application": "Ariza",
@@ -192,5 +196,22 @@ window.MUROJAAT_I18N["uz"] = {
   "stats.received": "Kelib tushgan: {count}",
   "stats.completed": "Javob berilgan: {count}",
   "stats.empty": "Hozircha murojaatlar kelib tushmagan.",
-  "stats.chartNote": "Har bir chiziqning uzunligi kelib tushgan murojaatlar soniga mos keladi."
+  "stats.chartNote": "Har bir chiziqning uzunligi kelib tushgan murojaatlar soniga mos keladi.",
+  "stats.asOf": "Butun davr uchun koʻrsatkichlar, hisoblangan vaqti: {date}.",
+  "stats.totalsTitle": "Barcha idoralar boʻyicha",
+  "stats.appeals": "Kelib tushgan murojaatlar",
+  "stats.answered": "Javob berilgan",
+  "stats.openOverdue": "Muddati oʻtgan, hali koʻrib chiqilmagan",
+  "stats.onTime": "Oʻz vaqtida javob berilgan",
+  "stats.onTimeBase": "javob berish muddati yetib kelgan murojaatlardan ({count})",
+  "stats.coverage": "Baholangan javoblar",
+  "stats.coverageBase": "fuqarolar oʻqigan javoblardan ({count})",
+  "stats.meanScore": "Oʻrtacha baho",
+  "stats.scoreValue": "{score} / 5",
+  "stats.ratingsCount": "baholar soni: {count}",
+  "stats.noData": "hozircha maʼlumot yoʻq",
+  "stats.satisfactionTitle": "Javoblardan mamnunlik",
+  "stats.satisfactionNote": "Ball — barcha idoralarning oʻrtacha bahosiga yaqinlashtirilgan oʻrtacha baho: shunda bir nechta baho idorani birinchi oʻringa chiqara olmaydi. Baholar soni {min} tadan kam boʻlgan idoralar reytingga kiritilmaydi. Oraliq ball 95 % ehtimol bilan qayerda ekanini koʻrsatadi.",
+  "stats.satisfactionEntry": "{score} / 5, 95 % oraliq: {low}–{high}, baholar soni: {count}",
+  "stats.satisfactionNone": "Hozircha birorta idora reytingga kirish uchun yetarli baho olmagan."
 };

@@ -54,6 +54,15 @@
     return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, separator);
   }
 
+  function formatDecimal(value, digits) {
+    return Number(value).toFixed(digits).replace(".", t("number.decimalSeparator"));
+  }
+
+  /** Format a rate from 0 to 1 as a whole percentage. */
+  function formatPercent(rate) {
+    return t("number.percent", { value: String(Math.round(Number(rate) * 100)) });
+  }
+
   /** Format an ISO date (2026-03-24) as the current language writes it; other text is returned as given. */
   function formatDate(isoDate) {
     const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(isoDate || "");
@@ -145,6 +154,6 @@
   window.Murojaat = window.Murojaat || {};
   window.Murojaat.i18n = {
     LANGUAGES, t, has, lookup, language, setLanguage, onLanguageChange,
-    formatDate, formatDateTime, formatNumber, translateDocument,
+    formatDate, formatDateTime, formatNumber, formatDecimal, formatPercent, translateDocument,
   };
 })();

@@ -53,6 +53,7 @@
     captchaStatusKey: null,
     searchMessage: null,
     submitting: false,
+    idempotency: null,
     result: null,
   };
 
@@ -254,6 +255,22 @@
     return problems;
   }
 
+  /**
+   * Return the Idempotency-Key header for `body`. The key stays the same while
+   * the body does, so sending again after a lost response returns the stored
+   * result (with the access code) instead of registering a second appeal.
+   */
+  function idempotencyHeaders(body) {
+    if (!window.crypto || typeof window.crypto.randomUUID !== "function") {
+      return {};
+    }
+    const serialized = JSON.stringify(body);
+    if (!state.idempotency || state.idempotency.body !== serialized) {
+      state.idempotency = { body: serialized, key: window.crypto.randomUUID() };
+    }
+    return { "Idempotency-Key": state.idempotency.key };
+  }
+
   function setSubmitting(submitting) {
     state.submitting = submitting;
     submitButton.disabled = submitting;
@@ -273,11 +290,7 @@
     }
 
     setSubmitting(true);
-    const headers = {};
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      headers["Idempotency-Key"] = window.crypto.randomUUID();
-    }
-    const result = await api.request("POST", "/v1/appeals", { body, headers });
+    const result = await api.request("POST", "/v1/appeals", { body, headers: idempotencyHeaders(body) });
     setSubmitting(false);
 
     if (result.ok && result.data && result.data.appeal_id) {

@@ -1,21 +1,19 @@
-// stats.html: public statistics per agency, drawn as bars in inline SVG.
-//
-// NOTE: GET /v1/stats is not part of the API yet. This page assumes the body
-// {"agencies": [{"agency_id": "mvd", "received": 12, "completed": 8}, ...]}
-// ("completed" optional) and shows "not available yet" for anything else,
-// including the 403 or 404 that API Gateway and chalice local give for an unknown route.
+// stats.html: the public statistics of GET /v1/stats (period "all"), with the
+// appeals per agency drawn as bars in inline SVG. docs/statistics.md defines
+// every figure. Until the hourly job has computed them (computed_at is null),
+// or when the API cannot be reached, the page says they are not available yet.
 (function () {
   "use strict";
 
-  const { i18n, api } = window.Murojaat;
+  const { i18n } = window.Murojaat;
+  const { api } = window.Murojaat;
   const t = i18n.t;
   const SVG_NAMESPACE = "http://www.w3.org/2000/svg";
 
   const statusElement = document.getElementById("stats-status");
-  const section = document.getElementById("stats-received");
-  const barList = document.getElementById("stats-bars");
+  const content = document.getElementById("stats-content");
 
-  const state = { rows: null, agencies: [] };
+  let stats = null;
 
   function setStatus(key) {
     // data-i18n lets a language switch translate the message again.
@@ -23,27 +21,57 @@
     statusElement.textContent = t(key);
   }
 
-  function isCount(value) {
-    return Number.isInteger(value) && value >= 0;
+  function isStatsBody(data) {
+    return Boolean(data && data.computed_at && data.totals && Array.isArray(data.agencies) && data.rankings);
   }
 
-  /** Return the rows that can be drawn, or null when the body is not in the expected shape. */
-  function readRows(data) {
-    if (!data || !Array.isArray(data.agencies)) {
-      return null;
-    }
-    const testAgencies = new Set(state.agencies.filter((agency) => agency.is_test).map((agency) => agency.id));
-    return data.agencies
-      .filter((row) => row && typeof row.agency_id === "string" && isCount(row.received))
-      .filter((row) => !testAgencies.has(row.agency_id))
-      .map((row) => ({
-        agencyId: row.agency_id,
-        received: row.received,
-        completed: isCount(row.completed) ? row.completed : null,
-      }))
-      .filter((row) => row.received > 0)
-      .sort((a, b) => b.received - a.received);
+  function agencyName(agencyId) {
+    const agency = stats.agencies.find((item) => item.agency_id === agencyId);
+    const names = (agency && agency.name) || {};
+    return names[i18n.language()] || names.uz || agencyId;
   }
+
+  // ------------------------------------------------------------ totals
+
+  function rateOrNoData(rate) {
+    return rate === null || rate === undefined ? t("stats.noData") : i18n.formatPercent(rate);
+  }
+
+  function totalsRows(totals) {
+    const count = (value) => i18n.formatNumber(value || 0);
+    const meanScore = totals.mean_score === null || totals.mean_score === undefined
+      ? t("stats.noData")
+      : t("stats.scoreValue", { score: i18n.formatDecimal(totals.mean_score, 2) });
+    return [
+      ["stats.appeals", count(totals.appeals), null],
+      ["stats.answered", count(totals.completed), null],
+      ["stats.openOverdue", count(totals.open_overdue), null],
+      ["stats.onTime", rateOrNoData(totals.on_time_rate), t("stats.onTimeBase", { count: count(totals.matured) })],
+      ["stats.coverage", rateOrNoData(totals.rating_coverage), t("stats.coverageBase", { count: count(totals.answers_read) })],
+      ["stats.meanScore", meanScore, t("stats.ratingsCount", { count: count(totals.rated) })],
+    ];
+  }
+
+  function renderTotals() {
+    const rows = totalsRows(stats.totals).map(([labelKey, value, base]) => {
+      const row = document.createElement("div");
+      const term = document.createElement("dt");
+      term.textContent = t(labelKey);
+      const definition = document.createElement("dd");
+      definition.textContent = value;
+      if (base) {
+        const baseText = document.createElement("span");
+        baseText.className = "figure-base";
+        baseText.textContent = base;
+        definition.append(baseText);
+      }
+      row.append(term, definition);
+      return row;
+    });
+    document.getElementById("stats-totals").replaceChildren(...rows);
+  }
+
+  // ------------------------------------------------------------ bars
 
   function svgElement(name, attributes) {
     const element = document.createElementNS(SVG_NAMESPACE, name);
@@ -51,8 +79,9 @@
     return element;
   }
 
-  // A bar 100 units wide: the received count on top, the answered count below it.
-  function barChart(row, maximum) {
+  // A bar 100 units wide: the appeals received on top, those answered below.
+  // The numbers are also written out as text, so the colours carry no meaning of their own.
+  function barChart(appeals, completed, maximum) {
     const svg = svgElement("svg", {
       class: "bar",
       viewBox: "0 0 100 10",
@@ -61,54 +90,82 @@
       focusable: "false",
     });
     svg.append(svgElement("rect", { class: "bar-track", x: 0, y: 0, width: 100, height: 10 }));
-    svg.append(svgElement("rect", { class: "bar-received", x: 0, y: 0, width: (100 * row.received) / maximum, height: 6 }));
-    if (row.completed !== null) {
-      svg.append(svgElement("rect", { class: "bar-completed", x: 0, y: 6, width: (100 * row.completed) / maximum, height: 4 }));
-    }
+    svg.append(svgElement("rect", { class: "bar-received", x: 0, y: 0, width: (100 * appeals) / maximum, height: 6 }));
+    svg.append(svgElement("rect", { class: "bar-completed", x: 0, y: 6, width: (100 * completed) / maximum, height: 4 }));
     return svg;
   }
 
-  function render() {
-    if (!state.rows) {
-      return;
-    }
-    if (!state.rows.length) {
-      section.hidden = true;
-      setStatus("stats.empty");
-      return;
-    }
-    const maximum = Math.max(...state.rows.map((row) => row.received));
-    const items = state.rows.map((row) => {
+  function renderBars() {
+    const rows = stats.agencies
+      .map((agency) => ({ id: agency.agency_id, figures: agency.figures || {} }))
+      .filter((row) => row.figures.appeals > 0)
+      .sort((a, b) => b.figures.appeals - a.figures.appeals || a.id.localeCompare(b.id));
+    document.getElementById("stats-empty").hidden = rows.length > 0;
+    const maximum = Math.max(1, ...rows.map((row) => row.figures.appeals));
+    const items = rows.map((row) => {
       const item = document.createElement("li");
       const name = document.createElement("span");
       name.className = "bar-name";
-      name.textContent = api.agencyName(state.agencies, row.agencyId);
+      name.textContent = agencyName(row.id);
+      const completed = row.figures.completed || 0;
       const values = document.createElement("span");
       values.className = "bar-values";
-      const parts = [t("stats.received", { count: i18n.formatNumber(row.received) })];
-      if (row.completed !== null) {
-        parts.push(t("stats.completed", { count: i18n.formatNumber(row.completed) }));
-      }
-      values.textContent = parts.join(" · ");
-      item.append(name, barChart(row, maximum), values);
+      values.textContent = [
+        t("stats.received", { count: i18n.formatNumber(row.figures.appeals) }),
+        t("stats.completed", { count: i18n.formatNumber(completed) }),
+      ].join(" · ");
+      item.append(name, barChart(row.figures.appeals, completed, maximum), values);
       return item;
     });
-    barList.replaceChildren(...items);
-    section.hidden = false;
+    document.getElementById("stats-bars").replaceChildren(...items);
+  }
+
+  // ------------------------------------------------------------ satisfaction
+
+  function renderSatisfaction() {
+    const rankings = stats.rankings;
+    document.getElementById("stats-satisfaction-note").textContent =
+      t("stats.satisfactionNote", { min: i18n.formatNumber(rankings.min_ratings) });
+    const entries = Array.isArray(rankings.most_satisfied) ? rankings.most_satisfied : [];
+    document.getElementById("stats-satisfaction-none").hidden = entries.length > 0;
+    const items = entries.map((entry) => {
+      const item = document.createElement("li");
+      const name = document.createElement("span");
+      name.className = "ranking-name";
+      name.textContent = agencyName(entry.agency_id);
+      const [low, high] = entry.interval_95 || [entry.score, entry.score];
+      const figures = document.createElement("span");
+      figures.textContent = t("stats.satisfactionEntry", {
+        score: i18n.formatDecimal(entry.score, 2),
+        low: i18n.formatDecimal(low, 2),
+        high: i18n.formatDecimal(high, 2),
+        count: i18n.formatNumber(entry.ratings),
+      });
+      item.append(name, figures);
+      return item;
+    });
+    document.getElementById("stats-satisfaction").replaceChildren(...items);
+  }
+
+  function render() {
+    if (!stats) {
+      return;
+    }
+    document.getElementById("stats-as-of").textContent = t("stats.asOf", { date: i18n.formatDateTime(stats.computed_at) });
+    renderTotals();
+    renderBars();
+    renderSatisfaction();
     statusElement.hidden = true;
+    content.hidden = false;
   }
 
   async function load() {
-    const [result, agencies] = await Promise.all([api.request("GET", "/v1/stats"), api.loadAgencies()]);
-    if (agencies.ok) {
-      state.agencies = agencies.agencies;
-    }
-    const rows = result.ok ? readRows(result.data) : null;
-    if (!rows) {
+    const result = await api.request("GET", "/v1/stats?period=all");
+    if (!result.ok || !isStatsBody(result.data)) {
       setStatus("stats.unavailable");
       return;
     }
-    state.rows = rows;
+    stats = result.data;
     render();
   }
 
