@@ -53,8 +53,15 @@ def idempotent(scope: str, handler):
                                   request.raw_body, handler, now())
 
 
+MAX_ECHOED_CHARS = 100
+CHALICE_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+
+
 def error_response(error: AppError, lang: str) -> Response:
-    body = {"code": error.code, "message": message(error.code, lang, **error.params)}
+    # Values echoed from the request are cut short so an error never repeats a huge input.
+    params = {name: value[:MAX_ECHOED_CHARS] if isinstance(value, str) else value
+              for name, value in error.params.items()}
+    body = {"code": error.code, "message": message(error.code, lang, **params)}
     if error.field:
         body["field"] = error.field
     headers = {"Content-Type": "application/json", "Content-Language": lang}
@@ -75,6 +82,13 @@ def handle_errors_and_cors(event, get_response):
         response = error_response(AppError("internal_error"), lang)
         response.status_code = 500
 
+    chalice_error = isinstance(response.body, dict) and "Code" in response.body
+    if chalice_error and response.status_code in CHALICE_ERROR_CODES:
+        # Chalice itself rejected the request (wrong method or Content-Type).
+        status = response.status_code
+        response = error_response(AppError(CHALICE_ERROR_CODES[status]), lang)
+        response.status_code = status
+
     if response.status_code >= 500 and not (isinstance(response.body, dict) and "error" in response.body):
         # Chalice has already logged the exception; the client gets no traceback.
         status = response.status_code
@@ -92,7 +106,7 @@ def handle_errors_and_cors(event, get_response):
     return response
 
 
-def preflight() -> Response:
+def preflight(**_path_parameters) -> Response:
     # The CORS headers are added by handle_errors_and_cors, which reads the
     # site's origin from the stage's settings at request time.
     return Response(body="", status_code=204)

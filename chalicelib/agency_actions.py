@@ -7,6 +7,7 @@ event sequence, so a concurrent action makes the later one fail with 409.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from chalicelib import appeals, calendars, deadlines
@@ -21,6 +22,7 @@ MAX_REASON_CHARS = 2_000
 # ZRU-445 Art 25: an appeal outside the body's competence is sent on to the
 # competent body within five days of its receipt.
 FORWARD_WINDOW_DAYS = 5
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DISMISS_GROUNDS = ("anonymous", "repeated_without_new_arguments", "withdrawn")
 
 
@@ -113,7 +115,7 @@ def extend(principal: Principal, appeal_id: str, body: dict, now: datetime) -> d
     if principal.role != "head":
         raise Forbidden("forbidden_role", role=principal.role, required="head")
     reason = required_text(body, "reason", max_chars=MAX_REASON_CHARS)
-    requested = optional_text(body, "new_due_date", max_chars=10)
+    requested = optional_text(body, "new_due_date", max_chars=100)
     appeal = appeals.agency_appeal(principal, appeal_id)
     _require_open(appeal)
     if appeal.extended:
@@ -128,6 +130,8 @@ def extend(principal: Principal, appeal_id: str, body: dict, now: datetime) -> d
         until = cap
     else:
         try:
+            if not ISO_DATE.fullmatch(requested):
+                raise ValueError(requested)
             until = date.fromisoformat(requested)
         except ValueError:
             raise BadRequest("field_invalid", field="new_due_date", reason="expected a date as YYYY-MM-DD") from None

@@ -61,7 +61,7 @@ def authenticate(authorization: str | None, allowed_roles: tuple[str, ...]) -> P
         raise Unauthorized("api_key_invalid", headers={"WWW-Authenticate": "Bearer"})
 
     if key.role not in allowed_roles:
-        raise Forbidden("forbidden_role", role=key.role, required=" or ".join(allowed_roles))
+        raise Forbidden("forbidden_role", role=key.role, required="/".join(allowed_roles))
     return Principal(key_id=key.key_id, role=key.role, agency_id=key.agency_id)
 
 
@@ -74,8 +74,8 @@ def create_key(role: str, agency_id: str | None, now: datetime, label: str | Non
     """
     if role not in ROLES:
         raise BadRequest("invalid_choice", field="role", choices=", ".join(ROLES))
-    if agency_id is not None and not isinstance(agency_id, str):
-        raise BadRequest("field_invalid", field="agency_id", reason="expected a string")
+    if agency_id is not None and (not isinstance(agency_id, str) or len(agency_id) > 100):
+        raise BadRequest("field_invalid", field="agency_id", reason="expected an agency id")
     if role == "admin" and agency_id:
         raise BadRequest("field_invalid", field="agency_id", reason="an admin key belongs to no agency; leave it out")
     if role != "admin":

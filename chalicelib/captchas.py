@@ -30,7 +30,7 @@ CAPTCHA_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 def _answer_hash(captcha_id: str, answer: str) -> str:
     normalized = "".join(answer.split()).upper()
-    return hashlib.sha256(f"{captcha_id}:{normalized}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{captcha_id}:{normalized}".encode("utf-8", "replace")).hexdigest()
 
 
 def _data_url(mime_type: str, data: bytes) -> str:
@@ -76,8 +76,10 @@ def consume(captcha_id: object, answer: object, now: datetime, settings: Setting
     """
     if not isinstance(captcha_id, str) or not CAPTCHA_ID_PATTERN.match(captcha_id):
         raise BadRequest("captcha_not_found", field="captcha_id")
-    if not isinstance(answer, str) or not answer.strip():
+    if answer is None or (isinstance(answer, str) and not answer.strip()):
         raise BadRequest("field_required", field="captcha_answer")
+    if not isinstance(answer, str) or len(answer) > 50:
+        raise BadRequest("field_invalid", field="captcha_answer", reason="expected the characters in the picture")
 
     challenge = CaptchaModel(captcha_id)
     not_used_yet = CaptchaModel.captcha_id.exists() & CaptchaModel.used_at.does_not_exist()
@@ -101,6 +103,8 @@ def consume(captcha_id: object, answer: object, now: datetime, settings: Setting
     if hmac.compare_digest(expected, _answer_hash(captcha_id, answer)):
         return
     test_answer = settings.captcha_test_answer
-    if test_answer and hmac.compare_digest(test_answer.upper(), "".join(answer.split()).upper()):
+    typed = "".join(answer.split()).upper()
+    # compare_digest accepts non-ASCII only as bytes.
+    if test_answer and hmac.compare_digest(test_answer.upper().encode("utf-8"), typed.encode("utf-8", "replace")):
         return
     raise BadRequest("captcha_wrong", field="captcha_answer")

@@ -15,7 +15,11 @@ def encode_cursor(last_evaluated_key: dict) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str, expected_partition: str, partition_attribute: str = "inbox_key") -> dict:
+INBOX_KEY_ATTRIBUTES = frozenset({"inbox_key", "inbox_due", "appeal_id"})
+
+
+def decode_cursor(cursor: str, expected_partition: str, partition_attribute: str = "inbox_key",
+                  key_attributes: frozenset[str] = INBOX_KEY_ATTRIBUTES) -> dict:
     """Decode a cursor made by `encode_cursor` for the same partition.
 
     A cursor is accepted only when every value is a plain DynamoDB string and
@@ -33,7 +37,7 @@ def decode_cursor(cursor: str, expected_partition: str, partition_attribute: str
         key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
     except (binascii.Error, UnicodeError, ValueError):
         raise invalid from None
-    if not isinstance(key, dict) or not key:
+    if not isinstance(key, dict) or set(key) != key_attributes:
         raise invalid
     for value in key.values():
         if not (isinstance(value, dict) and list(value) == ["S"] and isinstance(value["S"], str)):

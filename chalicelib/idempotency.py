@@ -60,7 +60,7 @@ def request_hash(uri_params: dict | None, raw_body: bytes | None) -> str:
     text = (raw_body or b"").decode("utf-8", errors="replace")
     try:
         body = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = text
     return sha256_text(canonical_json({"params": uri_params or {}, "body": body}))
 

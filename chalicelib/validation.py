@@ -24,7 +24,7 @@ def parse_json_object(raw_body: bytes | None, content_type: str | None, max_byte
         return {}
     try:
         value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("invalid_json") from None
     if not isinstance(value, dict):
         raise BadRequest("body_not_object")
@@ -56,6 +56,11 @@ def optional_text(data: dict, key: str, *, path: str | None = None, max_chars: i
 def _checked_text(value: Any, path: str, max_chars: int) -> str:
     if not isinstance(value, str):
         raise BadRequest("field_invalid", field=path, reason="expected a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON allows lone surrogate escapes such as \ud800, which no UTF-8 text can hold.
+        raise BadRequest("field_invalid", field=path, reason="contains an invalid character") from None
     cleaned = clean_text(value)
     if len(cleaned) > max_chars:
         raise PayloadTooLarge("field_too_long", field=path, limit=max_chars)

@@ -398,3 +398,53 @@ def test_events_form_a_hash_chain(client, keys):
     assert events[1].prev_hash == events[0].hash
     assert all(recompute_hash(event) == event.hash for event in events)
     assert "Aliyev" not in events[0].payload
+
+
+@pytest.mark.parametrize("raw", [b"[" * 30_000, b'{"a":' * 10_000])
+def test_deeply_nested_json_is_400(client, raw):
+    response = client.http.post("/v1/appeals", headers={"Content-Type": "application/json"}, body=raw)
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("field", ["text", "agency_id"])
+def test_lone_surrogate_is_400(client, field):
+    body = appeal_body()
+    body.update(solved_captcha())
+    body[field] = "x\ud800y"
+
+    response = client.http.post("/v1/appeals", headers={"Content-Type": "application/json"},
+                                body=json.dumps(body).encode("ascii"))
+
+    assert response.status_code == 400
+    assert error_of(response)["field"] == field
+
+
+def test_cursor_without_sort_key_is_400(client, keys):
+    from chalicelib.cursors import encode_cursor
+
+    cursor = encode_cursor({"inbox_key": {"S": "mvd#open"}})
+
+    response = client.http.get(f"/v1/agency/appeals?cursor={cursor}", headers=bearer(keys["mvd:officer"]))
+
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "cursor"
+
+
+def test_cyrillic_captcha_answer_is_400(client):
+    body = appeal_body()
+    body.update(solved_captcha())
+    body["captcha_answer"] = "ТЕСТ1"
+
+    response = post_json(client, "/v1/appeals", body)
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "captcha_wrong"
+
+
+def test_long_path_id_is_not_echoed_whole(client):
+    response = client.http.get("/v1/appeals/" + "9" * 5000, headers={"X-Access-Code": "X"})
+
+    assert response.status_code == 404
+    assert len(error_of(response)["message"]) < 300

@@ -235,6 +235,33 @@ def test_cors_preflight_allows_web_origin(stack, http):
     )
 
 
+@pytest.mark.parametrize("path, method", [
+    ("/v1/appeals/2026-000001", "GET"),
+    ("/v1/appeals/2026-000001/rating", "POST"),
+    ("/v1/agencies", "GET"),
+    ("/v1/captcha", "POST"),
+])
+def test_preflight_of_every_public_route(stack, http, path, method):
+    response = http.options(f"{stack.api_url}{path}", timeout=30, headers={
+        "Origin": stack.web_url,
+        "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "X-Access-Code, Content-Type",
+    })
+
+    assert 200 <= response.status_code < 300
+    assert response.headers.get("Access-Control-Allow-Origin") == stack.web_url
+    assert "X-Access-Code" in response.headers.get("Access-Control-Allow-Headers", "")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+def test_wrong_content_type_is_415_json(stack, http, content_type):
+    response = http.post(f"{stack.api_url}/v1/appeals", data="x=1", timeout=30,
+                         headers={"Content-Type": content_type, "Accept-Language": "ru"})
+
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
 def test_web_server_serves_config_js(stack, http):
     response = http.get(f"{stack.web_url}/config.js", timeout=30)
 
