@@ -3,12 +3,13 @@
 #   make package [STAGE=prod]         writes $(DIST)/sam.yaml and $(DIST)/deployment.zip
 #   make deploy  [STAGE=prod] ARTIFACT_BUCKET=... MAIL_FROM=... ADMIN_EMAILS=... \
 #                [SITE_DOMAIN=... SITE_CERTIFICATE_ARN=...]
+#   make upload-site [STAGE=prod]     copies web/ and its config.js to the site bucket
 #
 # `package` needs no AWS account: Chalice builds the zip from
 # requirements.txt with Lambda-compatible (manylinux) wheels from PyPI and
 # merges infra/resources.yaml into its SAM template. Because the merged file
-# is YAML, Chalice writes the template as sam.yaml. `deploy` runs the AWS CLI
-# with the credentials of the environment; docs/operations.md describes the
+# is YAML, Chalice writes the template as sam.yaml. `deploy` and `upload-site` run
+# the AWS CLI with the credentials of the environment; docs/operations.md describes the
 # first deployment step by step.
 
 STAGE ?= prod
@@ -28,7 +29,7 @@ ADMIN_EMAILS ?=
 SITE_DOMAIN ?=
 SITE_CERTIFICATE_ARN ?=
 
-.PHONY: package deploy
+.PHONY: package deploy upload-site check-aws-cli
 
 package:
 	rm -f $(DIST)/sam.yaml $(DIST)/sam.json $(DIST)/deployment.zip $(DIST)/packaged.yaml
@@ -39,10 +40,12 @@ package:
 # that points at the upload; `aws cloudformation deploy` then creates or
 # updates the stack through a change set. CAPABILITY_AUTO_EXPAND is needed for
 # the SAM and AWS::LanguageExtensions transforms.
-deploy: package
+check-aws-cli:
 	@command -v $(AWS) >/dev/null 2>&1 || { \
 		echo "error: the AWS CLI ($(AWS)) was not found; install it and configure credentials for the target account." >&2; \
 		exit 1; }
+
+deploy: check-aws-cli package
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "error: set ARTIFACT_BUCKET to an S3 bucket in $(DEPLOY_REGION) for the deployment package." >&2; exit 1; }
 	@test -n "$(MAIL_FROM)" || { echo "error: set MAIL_FROM to the portal's sender address, such as noreply@murojaat.example.uz." >&2; exit 1; }
 	@test -n "$(ADMIN_EMAILS)" || { echo "error: set ADMIN_EMAILS to the comma-separated addresses that receive alarms." >&2; exit 1; }
@@ -63,3 +66,25 @@ deploy: package
 			"SiteCertificateArn=$(SITE_CERTIFICATE_ARN)"
 	$(AWS) cloudformation describe-stacks --region $(DEPLOY_REGION) --stack-name $(STACK_NAME) \
 		--query "Stacks[0].Outputs" --output table
+
+# Copies web/ without the local config.js, then a config.js that points the
+# pages at the stack's API, and invalidates CloudFront's copies. config.js is
+# sent with no-cache so that a new API address takes effect at once.
+STACK_OUTPUT = $(AWS) cloudformation describe-stacks --region $(DEPLOY_REGION) --stack-name $(STACK_NAME) \
+	--output text --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue"
+
+upload-site: check-aws-cli
+	@set -e; \
+	bucket=$$($(call STACK_OUTPUT,SiteBucketName)); \
+	distribution=$$($(call STACK_OUTPUT,SiteDistributionId)); \
+	api_url=$$($(call STACK_OUTPUT,EndpointURL)); \
+	test -n "$$bucket" -a -n "$$distribution" -a -n "$$api_url" || { \
+		echo "error: stack $(STACK_NAME) in $(DEPLOY_REGION) has no SiteBucketName, SiteDistributionId or EndpointURL output; run make deploy first." >&2; \
+		exit 1; }; \
+	$(AWS) s3 sync web/ "s3://$$bucket/" --delete --exclude config.js; \
+	mkdir -p $(DIST); \
+	printf 'window.MUROJAAT_CONFIG = {"apiBaseUrl": "%s"};\n' "$${api_url%/}" > $(DIST)/config.js; \
+	$(AWS) s3 cp $(DIST)/config.js "s3://$$bucket/config.js" \
+		--content-type "text/javascript; charset=utf-8" --cache-control no-cache; \
+	$(AWS) cloudfront create-invalidation --distribution-id "$$distribution" --paths "/*" >/dev/null; \
+	echo "Uploaded web/ to $$bucket; the site calls $${api_url%/}."

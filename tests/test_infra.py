@@ -1,13 +1,15 @@
 """infra/resources.yaml against the models, the code's AWS calls and the stage settings.
 
 The module deploys the template's tables, buckets, topic and IAM policy into
-moto's CloudFormation once, runs the app's routes and every scheduled
-function against those tables with the prod stage's configuration, and
-records each DynamoDB, S3 and SES call on the way. The tests then check:
-(a) the app works on the deployed tables; (b) each model's table in the
-template has the model's keys, indexes and projections; (c) the IAM policy
-allows every recorded call and nothing broader; (d) the prod stage rejects
-local-only settings.
+moto's CloudFormation once. It then runs the app's routes and every
+scheduled function against those tables with the prod stage's
+configuration, and records each DynamoDB, S3 and SES call on the way. The
+tests check four things:
+(a) the app works on the deployed tables,
+(b) each model's table in the template has the model's keys, indexes and
+    projections,
+(c) the IAM policy allows every recorded call and nothing broader,
+(d) the prod stage rejects local-only settings.
 """
 from __future__ import annotations
 
@@ -45,9 +47,9 @@ LOCAL_ONLY_SETTINGS = {
     "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
     "MAIL_DIR": ".local/mail",
 }
-# Resource types of the template that moto's CloudFormation creates; the
-# rest (CloudFront, SES identity, alarms, the Chalice functions) are only
-# checked statically and by cfn-lint in test_package.py.
+# Resource types of the template that moto's CloudFormation creates. The
+# others (CloudFront, the SES identity, alarms, the Chalice functions) are
+# checked here by reading the template, and by cfn-lint in test_package.py.
 MOTO_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SNS::Topic", "AWS::IAM::Policy")
 # DynamoDB actions the functions may be granted: item and query operations,
 # never table management.
@@ -238,7 +240,7 @@ class PynamoRequestLog(logging.Handler):
         self.requests: list[tuple[str, dict]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("Calling %s") and len(record.args) == 2:
+        if isinstance(record.msg, str) and record.msg.startswith("Calling %s") and len(record.args) == 2:
             operation, arguments = record.args
             self.requests.append((operation, json.loads(json.dumps(arguments, default=str))))
 
@@ -450,9 +452,9 @@ def deployment():
             now = datetime.now(timezone.utc)
             with Client(app_module.app, stage_name="prod", project_dir=str(ROOT)) as client:
                 _run_routes(client, deployment, now)
-                # 40 days on, the open appeal is overdue: the scan marks it and
-                # queues a notice, and the outbox job sends it through SES.
-                _run_scheduled_functions(client, deployment, app_module.app, now + timedelta(days=40))
+                # 120 days on, the extended appeal is overdue too: the scan marks
+                # it and queues a notice, and the outbox job sends it through SES.
+                _run_scheduled_functions(client, deployment, app_module.app, now + timedelta(days=120))
         finally:
             pynamo_logger.removeHandler(pynamo_log)
             pynamo_logger.setLevel(previous_level)

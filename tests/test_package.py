@@ -1,13 +1,15 @@
 """The deployment package: `make package` output, checked without an AWS account.
 
 The package step runs once for this module, with the same make target as
-`make package`, into a temporary folder. It takes one to two minutes, mostly
-Chalice downloading Lambda-compatible wheels from PyPI, so this module needs
-PyPI to be reachable. Its tests check that cfn-lint finds no error in the
-merged SAM template, that the template gives every Chalice function its
-policy, settings, log group and alarms, and that deployment.zip fits Lambda's
-size limits, carries native code only from manylinux wheels that the Python
-3.11 runtime can load, and imports.
+`make package`, into a temporary folder. It took one to two minutes on the
+2-core development machine, mostly for Chalice downloading Lambda-compatible
+wheels, so this module needs PyPI to be reachable.
+
+The tests check the merged SAM template: cfn-lint finds no error, and every
+Chalice function gets its policy, settings, log group and alarms. They also
+check deployment.zip: it fits Lambda's size limits, its native code comes
+only from manylinux wheels that the Python 3.11 runtime can load, and it
+imports.
 """
 from __future__ import annotations
 
@@ -45,7 +47,8 @@ HEAVY_PACKAGES = ("PIL", "captcha", "jinja2")
 FUNCTION_SETTINGS = ("TABLE_PREFIX", "SITE_ORIGIN", "SITE_URL", "MAIL_FROM", "LEDGER_BUCKET")
 PACKAGE_TIMEOUT_SECONDS = 900
 
-pytestmark = pytest.mark.timeout(PACKAGE_TIMEOUT_SECONDS + 300)
+# `pytest -m "not slow"` skips this module; `make test` runs it.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(PACKAGE_TIMEOUT_SECONDS + 300)]
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +156,11 @@ def _alarms_on(template: dict, namespace: str, metric: str) -> dict[str, dict]:
 
 
 def test_every_function_has_errors_alarm(template, functions):
-    watched = {alarm["Dimensions"][0]["Value"].get("Ref") for alarm in _alarms_on(template, "AWS/Lambda", "Errors").values()
-               if alarm["Dimensions"][0]["Name"] == "FunctionName"}
+    watched = set()
+    for alarm in _alarms_on(template, "AWS/Lambda", "Errors").values():
+        dimension = alarm["Dimensions"][0]
+        if dimension["Name"] == "FunctionName":
+            watched.add(dimension["Value"].get("Ref"))
     missing = sorted(set(functions) - watched)
     assert not missing, f"functions without an Errors alarm in infra/resources.yaml: {missing}"
 
@@ -204,7 +210,8 @@ def test_api_is_regional_and_throttled(template):
     paths = properties["DefinitionBody"]["paths"]
     for setting in properties["MethodSettings"]:
         if setting["ResourcePath"] != "/*":
-            path = setting["ResourcePath"].replace("~1", "/")
+            # "/~1v1~1captcha" is /v1/captcha: "~1" encodes each "/" after the leading one.
+            path = setting["ResourcePath"][1:].replace("~1", "/")
             assert setting["HttpMethod"].lower() in paths.get(path, {}), f"no route {setting['HttpMethod']} {path}"
 
 
@@ -307,3 +314,13 @@ def test_app_import_loads_no_heavy_module():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"importing app loads {result.stdout.strip()}"
+
+
+@pytest.mark.parametrize("target", ["deploy", "upload-site"])
+def test_aws_targets_stop_without_aws_cli(target, tmp_path):
+    command = ["make", "--no-print-directory", "-f", "infra/package.mk", target,
+               f"AWS={tmp_path / 'missing-aws'}", f"DIST={tmp_path / 'dist'}"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "the AWS CLI" in result.stderr
+    assert not (tmp_path / "dist").exists(), f"make {target} went on without the AWS CLI"

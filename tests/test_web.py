@@ -93,7 +93,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
-    """A page in a fresh context at 1280 px; on failure, screenshots at 360 and 1280 px."""
+    """Yield a page in a fresh context at 1280 px. On failure, save screenshots at 360 and 1280 px."""
     context = browser.new_context(viewport={"width": WIDE, "height": 900}, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     new_page = context.new_page()
@@ -117,7 +117,7 @@ def save_screenshots(page, test_name: str) -> None:
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(ARTIFACTS_DIR / f"{safe_name}-{width}.png"), full_page=True)
         except playwright_sync.Error:
-            pass  # the page may have crashed; the test's own failure says more
+            pass  # the page may have crashed, and the test's own failure explains more
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,8 @@ def test_translations_keep_placeholders(language):
 def test_uzbek_latin_texts_use_modifier_letters():
     for key, value in read_translations("uz").items():
         for text in value if isinstance(value, list) else [value]:
-            assert "'" not in text and "\u2019" not in text, key
+            assert "'" not in text, key
+            assert "\u2019" not in text, key
             assert normalize_apostrophes(text) == text, key
 
 
@@ -277,6 +278,19 @@ def test_copy_button_copies_access_code(page, stack, captcha_answer):
 
     page.wait_for_function("() => document.getElementById('confirm-status').textContent !== ''")
     assert page.evaluate("() => navigator.clipboard.readText()") == page.text_content("#confirm-code")
+
+
+def test_listen_button_loads_new_picture_with_sound(page, stack):
+    open_page(page, stack, "index.html", "en")
+    first_picture = wait_for_captcha(page)
+    assert page.is_hidden("#captcha-player")
+
+    page.click("#captcha-audio")
+
+    page.wait_for_selector("#captcha-player:not([hidden])")
+    assert page.get_attribute("#captcha-player", "src").startswith("data:audio/wav;base64,")
+    assert wait_for_captcha(page) != first_picture
+    assert page.text_content("#captcha-status") == read_translations("en")["send.captchaAudioReady"]
 
 
 def test_empty_form_marks_every_required_field(page, stack):
@@ -436,7 +450,7 @@ def test_answer_markup_is_shown_as_text(page, stack, captcha_answer):
 # ---------------------------------------------------------------- statistics
 
 @pytest.mark.parametrize("failure", ["404", "network"])
-def test_stats_unavailable_says_so(page, stack, failure):
+def test_stats_unavailable_shows_message(page, stack, failure):
     def fail(route):
         if failure == "404":
             route.fulfill(status=404, body="{}", content_type="application/json",

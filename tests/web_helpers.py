@@ -45,7 +45,7 @@ def read_translations(language: str) -> dict:
 
 def submit_appeal(api_url: str, captcha_answer: str, *, agency_id: str = "mvd", language: str = "uz",
                   text: str | None = None) -> dict:
-    """Send an appeal through the API with the stage's captcha test answer; return the 201 body.
+    """Send an appeal through the API with the stage's captcha test answer and return the 201 body.
 
     The default text ends with a random tag, because the API rejects the same
     applicant's same text within two minutes as a duplicate submission.

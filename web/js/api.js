@@ -11,9 +11,10 @@
   }
 
   /**
-   * Send a request and return {ok, status, data, error}. It never throws:
-   * error is {code, field} from the API's error body, or a code made here
-   * ("network", "not_configured", "http_<status>") when there is no such body.
+   * Send a request and return {ok, status, data, error}. Network and HTTP
+   * failures do not throw. Then error is {code, field} from the API's error
+   * body, or a code made here ("network", "not_configured", "http_<status>")
+   * when there is no such body.
    * Accept-Language carries the site's language so that texts the API writes
    * (due date explanations) come in that language.
    */

@@ -46,7 +46,7 @@
     ratingStatusKey: null,
   };
 
-  /** Return the number in the form 2026-000123, or null; spaces and a missing hyphen are forgiven. */
+  /** Return the number in the form 2026-000123, or null. Spaces and a missing hyphen are forgiven. */
   function normalizeNumber(value) {
     const compact = value.replace(/\s+/g, "").replace(/[\u2010-\u2015\u2212]/g, "-");
     const withHyphen = /^\d{10}$/.test(compact) ? `${compact.slice(0, 4)}-${compact.slice(4)}` : compact;

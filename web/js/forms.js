@@ -8,7 +8,7 @@
   /**
    * Return the message for an error {code, field} in the current language.
    * A text for the code and this field (errors.<code>.<field>) wins over the
-   * text for the code alone; a code this site does not know gets errors.unknown.
+   * text for the code alone. A code this site does not know gets errors.unknown.
    */
   function errorMessage(error, limits) {
     const specific = `errors.${error.code}.${error.field}`;

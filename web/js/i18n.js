@@ -6,7 +6,7 @@
   const LANGUAGES = ["uz", "uz-Cyrl", "ru", "en"];
   const DEFAULT_LANGUAGE = "uz";
   const STORAGE_KEY = "murojaat.language";
-  // Asia/Tashkent is UTC+5 all year (no daylight saving time since 1992).
+  // Asia/Tashkent is UTC+5 all year, with no daylight saving time.
   const TASHKENT_OFFSET_MINUTES = 5 * 60;
 
   const tables = window.MUROJAAT_I18N || {};
@@ -20,7 +20,7 @@
         return stored;
       }
     } catch (error) {
-      // Storage is blocked (private mode, strict settings): use the default.
+      // Private mode or strict settings can block storage, and then the default applies.
     }
     return DEFAULT_LANGUAGE;
   }
@@ -63,7 +63,7 @@
     return t("number.percent", { value: String(Math.round(Number(rate) * 100)) });
   }
 
-  /** Format an ISO date (2026-03-24) as the current language writes it; other text is returned as given. */
+  /** Format an ISO date (2026-03-24) as the current language writes it. Other text is returned as given. */
   function formatDate(isoDate) {
     const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(isoDate || "");
     if (!match) {

@@ -153,11 +153,17 @@
     captchaStatus.textContent = key ? t(key) : "";
   }
 
-  /** Load a new picture, and with `withAudio` its sound, which then starts to play. */
-  async function loadCaptcha(withAudio) {
+  /**
+   * Load a new picture, and with `withAudio` its sound, which then starts to
+   * play. With `announce`, the status line reports the change. The first
+   * picture of the page needs no announcement.
+   */
+  async function loadCaptcha(withAudio, announce = true) {
     refreshButton.disabled = true;
     audioButton.disabled = true;
-    setCaptchaStatus(withAudio ? "send.captchaAudioLoading" : "send.captchaLoading");
+    if (announce) {
+      setCaptchaStatus(withAudio ? "send.captchaAudioLoading" : "send.captchaLoading");
+    }
     const result = await api.request("POST", "/v1/captcha", { body: { audio: Boolean(withAudio) } });
     refreshButton.disabled = false;
     audioButton.disabled = false;
@@ -176,14 +182,14 @@
       captchaPlayer.hidden = false;
       setCaptchaStatus("send.captchaAudioReady");
       captchaPlayer.play().catch(() => {
-        // Autoplay can be refused; the player's own controls still work.
+        // The browser may block autoplay, and then the player's own controls still work.
       });
     } else {
       // A sound of the previous picture would no longer match.
       captchaPlayer.pause();
       captchaPlayer.removeAttribute("src");
       captchaPlayer.hidden = true;
-      setCaptchaStatus("send.captchaNewPicture");
+      setCaptchaStatus(announce ? "send.captchaNewPicture" : null);
     }
     return true;
   }
@@ -219,7 +225,7 @@
     };
   }
 
-  // A loose e-mail check: the API makes the exact one.
+  // A loose e-mail check, because the API makes the exact one.
   const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/u;
 
   /** Return the problems the page can see before sending, in the API's error vocabulary. */
@@ -300,7 +306,7 @@
     }
     const error = result.error;
     if (CAPTCHA_ERRORS.includes(error.code)) {
-      // The API used the picture up: show a new one, keep everything else.
+      // The API has used the picture up, so show a new one and keep everything else.
       await loadCaptcha(false);
     }
     if (error.code === "payload_too_large" && !error.field) {
@@ -435,5 +441,5 @@
   updateCounter();
   renderAgencyOptions();
   loadAgencyList();
-  loadCaptcha(false);
+  loadCaptcha(false, false);
 })();

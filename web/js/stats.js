@@ -1,7 +1,7 @@
 // stats.html: the public statistics of GET /v1/stats (period "all"), with the
 // appeals per agency drawn as bars in inline SVG. docs/statistics.md defines
 // every figure. Until the hourly job has computed them (computed_at is null),
-// or when the API cannot be reached, the page says they are not available yet.
+// or when the API cannot be reached, the page shows that they are not available yet.
 (function () {
   "use strict";
 

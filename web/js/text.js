@@ -113,7 +113,7 @@
       return previous !== "" && CYRILLIC_VOWELS.includes(previous) ? "ts" : "s";
     }
     if (letter === "ъ") {
-      // Dropped before е (объект -> obyekt); elsewhere the tutuq belgisi (таълим -> taʼlim).
+      // Dropped before е (объект -> obyekt). Elsewhere it is the tutuq belgisi (таълим -> taʼlim).
       return following === "е" ? "" : TUTUQ;
     }
     return CYRILLIC_TO_LATIN[letter];
