@@ -23,6 +23,7 @@ from tests.web_helpers import (
     axe_violations,
     describe_violations,
     ensure_axe_installed,
+    read_language_names,
     read_translations,
     submit_appeal,
 )
@@ -177,6 +178,10 @@ def test_translations_have_same_keys():
     for language in LANGUAGES:
         texts = read_translations(language)
         assert set(texts) == set(english), f"{language}.js differs from en.js in keys"
+
+
+def test_every_language_has_switcher_name():
+    assert list(read_language_names()) == LANGUAGES
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -35,12 +35,20 @@ def ensure_axe_installed() -> Path:
     return AXE_SCRIPT
 
 
-def read_translations(language: str) -> dict:
-    """Return the texts of web/i18n/<language>.js, whose object literal is strict JSON."""
-    source = (TRANSLATIONS_DIR / f"{language}.js").read_text(encoding="utf-8")
-    marker = f'window.MUROJAAT_I18N["{language}"] = '
+def _read_object_literal(file_name: str, marker: str) -> dict:
+    source = (TRANSLATIONS_DIR / file_name).read_text(encoding="utf-8")
     literal = source.split(marker, 1)[1].strip()
     return json.loads(literal.removesuffix(";"))
+
+
+def read_translations(language: str) -> dict:
+    """Return the texts of web/i18n/<language>.js, whose object literal is strict JSON."""
+    return _read_object_literal(f"{language}.js", f'window.MUROJAAT_I18N["{language}"] = ')
+
+
+def read_language_names() -> dict:
+    """Return the switcher's language names from web/i18n/languages.js."""
+    return _read_object_literal("languages.js", "window.MUROJAAT_LANGUAGE_NAMES = ")
 
 
 def submit_appeal(api_url: str, captcha_answer: str, *, agency_id: str = "mvd", language: str = "uz",

@@ -1,8 +1,7 @@
-// English texts of the citizens' site. Every language file has the same keys;
+// English texts of the citizens' site. Every language file has the same keys, and
 // the object literal is strict JSON so that tests can read it without a browser.
 window.MUROJAAT_I18N = window.MUROJAAT_I18N || {};
 window.MUROJAAT_I18N["en"] = {
-  "languageName": "English",
   "common.siteName": "Appeals portal",
   "common.skipToContent": "Skip to main content",
   "common.mainNav": "Main menu",

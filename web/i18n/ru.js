@@ -1,8 +1,7 @@
-// Russian texts of the citizens' site. Every language file has the same keys;
+// Russian texts of the citizens' site. Every language file has the same keys, and
 // the object literal is strict JSON so that tests can read it without a browser.
 window.MUROJAAT_I18N = window.MUROJAAT_I18N || {};
 window.MUROJAAT_I18N["ru"] = {
-  "languageName": "Русский",
   "common.siteName": "Портал обращений",
   "common.skipToContent": "Перейти к основному содержанию",
   "common.mainNav": "Главное меню",
@@ -184,7 +183,7 @@ window.MUROJAAT_I18N["ru"] = {
 
   "recover.title": "Потеряли код доступа?",
   "recover.notYet": "Пока недоступно:",
-  "recover.text": "запросить новый код доступа по электронной почте на этом сайте пока нельзя.",
+  "recover.text": "запросить новый код доступа по электронной почте на этом сайте ещё нельзя.",
   "recover.contact": "Свяжитесь с ведомством, в которое вы отправили обращение, назовите номер обращения и попросите помощи.",
 
   "stats.pageTitle": "Статистика — Портал обращений",

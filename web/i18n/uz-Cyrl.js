@@ -1,8 +1,7 @@
-// Uzbek (Cyrillic script) texts of the citizens' site. Every language file has the same keys;
+// Uzbek (Cyrillic script) texts of the citizens' site. Every language file has the same keys, and
 // the object literal is strict JSON so that tests can read it without a browser.
 window.MUROJAAT_I18N = window.MUROJAAT_I18N || {};
 window.MUROJAAT_I18N["uz-Cyrl"] = {
-  "languageName": "Ўзбекча",
   "common.siteName": "Мурожаатлар портали",
   "common.skipToContent": "Асосий мазмунга ўтиш",
   "common.mainNav": "Асосий меню",

@@ -1,8 +1,7 @@
-// Uzbek (Latin script) texts of the citizens' site. Every language file has the same keys;
+// Uzbek (Latin script) texts of the citizens' site. Every language file has the same keys, and
 // the object literal is strict JSON so that tests can read it without a browser.
 window.MUROJAAT_I18N = window.MUROJAAT_I18N || {};
 window.MUROJAAT_I18N["uz"] = {
-  "languageName": "Oʻzbekcha",
   "common.siteName": "Murojaatlar portali",
   "common.skipToContent": "Asosiy mazmunga oʻtish",
   "common.mainNav": "Asosiy menyu",

@@ -160,9 +160,6 @@
       refresh() {
         render(false);
       },
-      hasErrors() {
-        return errors.length > 0;
-      },
     };
   }
 

@@ -1,5 +1,6 @@
-// The site's language: the texts from web/i18n/*.js, the language switcher,
-// <html lang>, and dates and numbers written the way each language writes them.
+// The site's language: the texts from web/i18n/<language>.js, the language
+// switcher, <html lang>, and dates and numbers written the way each language
+// writes them. Only the chosen language's file is loaded, to keep pages small.
 (function () {
   "use strict";
 
@@ -9,9 +10,12 @@
   // Asia/Tashkent is UTC+5 all year, with no daylight saving time.
   const TASHKENT_OFFSET_MINUTES = 5 * 60;
 
-  const tables = window.MUROJAAT_I18N || {};
+  window.MUROJAAT_I18N = window.MUROJAAT_I18N || {};
+  const tables = window.MUROJAAT_I18N;
+  const languageNames = window.MUROJAAT_LANGUAGE_NAMES || {};
   const listeners = [];
   let current = storedLanguage();
+  let switchCount = 0;
 
   function storedLanguage() {
     try {
@@ -31,8 +35,7 @@
       return table[key];
     }
     console.warn("Missing translation", current, key);
-    const fallback = tables.en || {};
-    return Object.prototype.hasOwnProperty.call(fallback, key) ? fallback[key] : undefined;
+    return undefined;
   }
 
   function has(key) {
@@ -111,9 +114,22 @@
   function updateSwitcher() {
     document.querySelectorAll("[data-language]").forEach((button) => {
       const language = button.getAttribute("data-language");
-      const table = tables[language] || {};
-      button.textContent = table.languageName || language;
+      button.textContent = languageNames[language] || language;
       button.setAttribute("aria-pressed", String(language === current));
+    });
+  }
+
+  /** Load web/i18n/<language>.js unless it is loaded already. */
+  function loadTexts(language) {
+    if (tables[language]) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = `i18n/${language}.js`;
+      script.addEventListener("load", () => resolve());
+      script.addEventListener("error", () => reject(new Error(`Loading ${script.src} failed`)));
+      document.head.append(script);
     });
   }
 
@@ -124,9 +140,20 @@
   }
 
   /** Switch the site to `language`, remember the choice and let the page redraw its own content. */
-  function setLanguage(language) {
-    if (!LANGUAGES.includes(language) || !tables[language]) {
+  async function setLanguage(language) {
+    if (!LANGUAGES.includes(language)) {
       return;
+    }
+    switchCount += 1;
+    const thisSwitch = switchCount;
+    try {
+      await loadTexts(language);
+    } catch (error) {
+      console.error(error.message);
+      return; // the page stays in the language it has
+    }
+    if (thisSwitch !== switchCount) {
+      return; // a later click chose another language while this file loaded
     }
     current = language;
     try {
@@ -149,11 +176,19 @@
   document.querySelectorAll("[data-language]").forEach((button) => {
     button.addEventListener("click", () => setLanguage(button.getAttribute("data-language")));
   });
-  applyLanguage();
+  // Resolves once the first language's texts are on the page. Page scripts
+  // start drawing after it, because t() returns bare keys before that.
+  const ready = loadTexts(current)
+    .catch((error) => {
+      console.error(error.message);
+      current = DEFAULT_LANGUAGE;
+      return loadTexts(current);
+    })
+    .then(applyLanguage);
 
   window.Murojaat = window.Murojaat || {};
   window.Murojaat.i18n = {
-    LANGUAGES, t, has, lookup, language, setLanguage, onLanguageChange,
+    LANGUAGES, ready, t, has, lookup, language, setLanguage, onLanguageChange,
     formatDate, formatDateTime, formatNumber, formatDecimal, formatPercent, translateDocument,
   };
 })();

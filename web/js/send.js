@@ -51,7 +51,6 @@
     agencies: [],
     captchaId: null,
     captchaStatusKey: null,
-    searchMessage: null,
     submitting: false,
     idempotency: null,
     result: null,
@@ -438,8 +437,10 @@
   document.getElementById("save-receipt").addEventListener("click", saveReceipt);
   i18n.onLanguageChange(redraw);
 
-  updateCounter();
-  renderAgencyOptions();
-  loadAgencyList();
-  loadCaptcha(false, false);
+  i18n.ready.then(() => {
+    updateCounter();
+    renderAgencyOptions();
+    loadAgencyList();
+    loadCaptcha(false, false);
+  });
 })();

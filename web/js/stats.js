@@ -170,5 +170,5 @@
   }
 
   i18n.onLanguageChange(render);
-  load();
+  i18n.ready.then(load);
 })();
