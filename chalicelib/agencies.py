@@ -35,7 +35,7 @@ def public_view(agency: AgencyModel) -> dict:
 def list_agencies() -> dict:
     """Return the active agencies, sorted by their Uzbek name.
 
-    A Scan is right here: the table holds a few hundred small items at most.
+    A Scan is right here: the table contains a few hundred small items at most.
     """
     agencies = [public_view(agency) for agency in AgencyModel.scan() if agency.active]
     agencies.sort(key=lambda item: item["name"]["uz"].casefold())

@@ -274,7 +274,7 @@ def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor:
                   note: str | None = None) -> AppealEventModel:
     """Save `appeal` (already changed in memory) with its next event, in one transaction.
 
-    `note` is a reason the applicant must be told (an extension's, say); it is
+    `note` is a reason the applicant must be given, such as an extension's. It is
     shown in the appeal's history, while the event stores only its hash.
 
     :raises Conflict: when the appeal changed since it was read.

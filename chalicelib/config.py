@@ -16,7 +16,7 @@ DEFAULT_REGION = "eu-central-1"
 
 
 class ConfigurationError(RuntimeError):
-    """Raised when the environment holds settings that the stage must not run with."""
+    """Raised when the environment contains settings that the stage must not run with."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def settings_from_environment(environ: Mapping[str, str]) -> Settings:
         present = sorted(name for name, value in local_only.items() if value)
         if present:
             raise ConfigurationError(
-                "The prod stage refuses local-only settings: "
+                "The prod stage rejects local-only settings: "
                 + ", ".join(present)
                 + ". Remove them from the prod stage's environment_variables."
             )

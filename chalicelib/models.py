@@ -195,9 +195,9 @@ class CaptchaModel(Model):
 class CounterModel(Model):
     """Counters updated inside the transactions that change appeals.
 
-    counter_id "appeal-number" with period = year holds the last appeal number
+    counter_id "appeal-number" with period = year contains the last appeal number
     issued that year. counter_id "agency#<id>" with period "all", "YYYY-MM" or
-    "YYYY-Www" holds that agency's event counts for the period.
+    "YYYY-Www" contains that agency's event counts for the period.
     """
 
     class Meta(_Meta):
@@ -252,7 +252,7 @@ class PendingOutboxIndex(GlobalSecondaryIndex):
 class OutboxModel(Model):
     """An e-mail to send, written in the same transaction as the change it reports.
 
-    The item's id says what the message is about (for example
+    The item's id names what the message is about (for example
     "breach#2026-000123"), so the same notice can never be queued twice.
     """
 
