@@ -1,7 +1,8 @@
 """What an agency may do with an open appeal besides answering it (ZRU-445).
 
-forward (Art 25), extend the term (Art 28), take it for additional study
-(Art 28) and leave it without consideration (Art 29 and 30). Each action is
+forward (Art 25), merge a duplicate into the original (Art 25), extend the
+term (Art 28), take it for additional study (Art 28) and leave it without
+consideration (Art 29 and 30). Each action is
 one transaction through `appeals.commit_change`, conditional on the appeal's
 event sequence, so a concurrent action makes the later one fail with 409.
 """
@@ -13,7 +14,7 @@ from datetime import date, datetime, timedelta
 from chalicelib import appeals, calendars, deadlines
 from chalicelib.auth import Principal
 from chalicelib.counters import add_counter_updates
-from chalicelib.errors import BadRequest, Conflict, Forbidden
+from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.events import sha256_text
 from chalicelib.models import AppealModel
 from chalicelib.validation import choice, optional_text, required_text
@@ -207,3 +208,53 @@ def dismiss(principal: Principal, appeal_id: str, body: dict, now: datetime) -> 
         note=reason,
     )
     return {"appeal_id": appeal.appeal_id, "status": appeal.status, "ground": ground}
+
+
+def merge_duplicate(principal: Principal, appeal_id: str, body: dict, now: datetime) -> dict:
+    """Merge a duplicate into the same person's earlier appeal that is still under consideration.
+
+    ZRU-445 Art 25 has a duplicate considered together with the original, and
+    Art 3 defines a duplicate as a copy of the same person's appeal. Both
+    appeals change in one transaction: the duplicate closes as merged, and the
+    original records the duplicate in its history.
+
+    :raises Conflict: not_a_duplicate when the applicants differ or the
+        original is not earlier, invalid_state when either appeal is closed.
+    :raises BadRequest, NotFound: for a missing or unknown original.
+    """
+    into_id = required_text(body, "into_appeal_id", max_chars=20)
+    reason = optional_text(body, "reason", max_chars=MAX_REASON_CHARS)
+    if into_id == appeal_id:
+        raise BadRequest("field_invalid", field="into_appeal_id", reason="an appeal cannot be merged into itself")
+    duplicate = appeals.agency_appeal(principal, appeal_id)
+    try:
+        original = appeals.agency_appeal(principal, into_id)
+    except NotFound:
+        raise NotFound("appeal_not_found", field="into_appeal_id", appeal_id=into_id) from None
+    _require_open(duplicate)
+    _require_open(original)
+    if duplicate.applicant_key != original.applicant_key or original.submitted_at >= duplicate.submitted_at:
+        raise Conflict("not_a_duplicate", appeal_id=appeal_id, into_appeal_id=into_id)
+
+    duplicate.status = appeals.MERGED
+    duplicate.merged_into = into_id
+    duplicate.closed_at = appeals.format_timestamp(now)
+    duplicate.close_reason = {"ground": "duplicate", "into": into_id, "reason": reason}
+    original_seq, original_event = appeals.prepare_change(
+        original, event_type="duplicate_merged", payload={"duplicate": appeal_id}, actor=principal.actor, now=now,
+    )
+
+    def save_original(transaction) -> None:
+        appeals.save_change_in(transaction, original, original_seq, original_event)
+
+    appeals.commit_change(
+        duplicate,
+        event_type="merged",
+        payload={"into": into_id, "reason_sha256": sha256_text(reason) if reason else None},
+        actor=principal.actor,
+        now=now,
+        counters={"merged": 1},
+        extra=save_original,
+        note=reason,
+    )
+    return {"appeal_id": appeal_id, "status": duplicate.status, "merged_into": into_id}

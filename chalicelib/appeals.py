@@ -20,7 +20,7 @@ from typing import Callable
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import calendars, config, db, deadlines
+from chalicelib import calendars, config, db, deadlines, rate_limits
 from chalicelib.auth import Principal
 from chalicelib.config import Settings
 from chalicelib.counters import add_counter_updates
@@ -39,8 +39,9 @@ LANGUAGES = ("uz", "uz-Cyrl", "ru", "en")
 REGISTERED = "registered"
 ANSWERED = "answered"
 DISMISSED = "dismissed"
+MERGED = "merged"
 OPEN_STATUSES = frozenset({REGISTERED})
-CLOSED_STATUSES = frozenset({ANSWERED, DISMISSED})
+CLOSED_STATUSES = frozenset({ANSWERED, DISMISSED, MERGED})
 
 MAX_NAME_CHARS = 200
 MAX_ADDRESS_CHARS = 500
@@ -48,6 +49,7 @@ MAX_COMMENT_CHARS = 2_000
 ACCESS_CODE_BYTES = 12  # 96 bits
 NUMBER_ATTEMPTS = 8
 PENDING_SHARD = "open"
+REMINDER_SHARD = "pending"
 INBOX_PAGE_SIZE = 50
 
 
@@ -263,21 +265,26 @@ def _set_index_keys(appeal: AppealModel) -> None:
     else:
         appeal.pending_shard = None
         appeal.pending_due = None
+    # The rating reminder waits for an answer that was read, is not rated yet
+    # and has not been reminded of; see chalicelib.rating_reminders.
+    awaits_reminder = (appeal.answer_read_at is not None and appeal.rating_score is None
+                       and appeal.rating_reminded_at is None)
+    if awaits_reminder:
+        appeal.reminder_shard = REMINDER_SHARD
+        appeal.reminder_read_at = f"{appeal.answer_read_at}#{appeal.appeal_id}"
+    else:
+        appeal.reminder_shard = None
+        appeal.reminder_read_at = None
 
 
 # ---------------------------------------------------------------- changes
 
-def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor: str, now: datetime,
-                  counters: dict[str, int] | None = None, counter_agency: str | None = None,
-                  counter_day: date | None = None,
-                  extra: Callable[[TransactWrite], None] | None = None,
-                  note: str | None = None) -> AppealEventModel:
-    """Save `appeal` (already changed in memory) with its next event, in one transaction.
+def prepare_change(appeal: AppealModel, *, event_type: str, payload: dict, actor: str, now: datetime,
+                   note: str | None = None) -> tuple[int, AppealEventModel]:
+    """Append the next event to `appeal` in memory; return the event sequence read and the event.
 
-    `note` is a reason the applicant must be given, such as an extension's. It is
-    shown in the appeal's history, while the event stores only its hash.
-
-    :raises Conflict: when the appeal changed since it was read.
+    The caller saves both in one transaction, on condition that the appeal's
+    `event_seq` is still the returned one.
     """
     expected_seq = appeal.event_seq
     seq = expected_seq + 1
@@ -300,10 +307,33 @@ def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor:
     timeline.append(entry)
     appeal.timeline = timeline
     _set_index_keys(appeal)
+    return expected_seq, event
+
+
+def save_change_in(transaction: TransactWrite, appeal: AppealModel, expected_seq: int,
+                   event: AppealEventModel) -> None:
+    """Add a prepared change of `appeal` and its event to `transaction`."""
+    transaction.save(appeal, condition=AppealModel.event_seq == expected_seq)
+    transaction.save(event, condition=AppealEventModel.appeal_id.does_not_exist())
+
+
+def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor: str, now: datetime,
+                  counters: dict[str, int] | None = None, counter_agency: str | None = None,
+                  counter_day: date | None = None,
+                  extra: Callable[[TransactWrite], None] | None = None,
+                  note: str | None = None) -> AppealEventModel:
+    """Save `appeal` (already changed in memory) with its next event, in one transaction.
+
+    `note` is a reason the applicant must be given, such as an extension's. It is
+    shown in the appeal's history, while the event stores only its hash.
+
+    :raises Conflict: when the appeal changed since it was read.
+    """
+    expected_seq, event = prepare_change(appeal, event_type=event_type, payload=payload, actor=actor,
+                                         now=now, note=note)
 
     def build(transaction: TransactWrite) -> None:
-        transaction.save(appeal, condition=AppealModel.event_seq == expected_seq)
-        transaction.save(event, condition=AppealEventModel.appeal_id.does_not_exist())
+        save_change_in(transaction, appeal, expected_seq, event)
         if counters:
             add_counter_updates(transaction, counter_agency or appeal.agency_id,
                                 counter_day or deadlines.local_date(now), counters)
@@ -351,23 +381,42 @@ def _is_valid_appeal_id(appeal_id: str) -> bool:
 
 # ---------------------------------------------------------------- the citizen
 
-def _check_access(appeal_id: str, access_code: str | None) -> AppealModel:
+def _check_access(appeal_id: str, access_code: str | None, now: datetime,
+                  client_ip: str | None = None) -> AppealModel:
+    """Return the appeal when `access_code` is its code.
+
+    The wrong-code limits are checked before the code is compared, so once an
+    appeal or a client address has used them up, even the right code gets a
+    429 until the window ends.
+
+    :raises NotFound, Unauthorized: for an unknown appeal or a missing or wrong code.
+    :raises TooManyRequests: rate_limited, after too many wrong codes.
+    """
     if not _is_valid_appeal_id(appeal_id):
         raise NotFound("appeal_not_found", appeal_id=appeal_id)
     if not access_code or not access_code.strip():
         raise Unauthorized("access_code_required", field="X-Access-Code")
+    subjects = [(rate_limits.WRONG_CODES_PER_APPEAL, appeal_id)]
+    if client_ip:
+        subjects.append((rate_limits.WRONG_CODES_PER_IP, rate_limits.ip_subject(client_ip)))
+    for limit, subject in subjects:
+        rate_limits.check(limit, subject, now)
+
     appeal = load_appeal(appeal_id)
     if not hmac.compare_digest(appeal.access_code_hash, _hash_access_code(appeal_id, access_code)):
+        for limit, subject in subjects:
+            rate_limits.hit(limit, subject, now)
         raise Unauthorized("access_code_invalid", field="X-Access-Code")
     return appeal
 
 
-def view_for_citizen(appeal_id: str, access_code: str | None, now: datetime, language: str) -> dict:
+def view_for_citizen(appeal_id: str, access_code: str | None, now: datetime, language: str,
+                     client_ip: str | None = None) -> dict:
     """Return what the citizen may see; the first view of an answer records that it was read.
 
-    :raises NotFound, Unauthorized: for an unknown appeal or a wrong access code.
+    :raises NotFound, Unauthorized, TooManyRequests: see `_check_access`.
     """
-    appeal = _check_access(appeal_id, access_code)
+    appeal = _check_access(appeal_id, access_code, now, client_ip)
     if appeal.answer_text is not None and appeal.answer_read_at is None:
         appeal.answer_read_at = format_timestamp(now)
         try:
@@ -429,13 +478,14 @@ def is_overdue(appeal: AppealModel, now: datetime) -> bool:
     return appeal.status in OPEN_STATUSES and deadlines.is_overdue(date.fromisoformat(appeal.due_date), now)
 
 
-def rate_answer(appeal_id: str, access_code: str | None, body: dict, now: datetime) -> dict:
+def rate_answer(appeal_id: str, access_code: str | None, body: dict, now: datetime,
+                client_ip: str | None = None) -> dict:
     """Record the citizen's score (1 to 5) and comment; a new rating replaces the old in view.
 
     :raises Conflict: rating_not_answered before an answer exists,
         rating_before_read before the citizen has read it, conflict on a race.
     """
-    appeal = _check_access(appeal_id, access_code)
+    appeal = _check_access(appeal_id, access_code, now, client_ip)
     score = integer_in_range(body, "score", 1, 5)
     comment = optional_text(body, "comment", max_chars=MAX_COMMENT_CHARS)
     if appeal.answer_text is None:

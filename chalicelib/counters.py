@@ -14,7 +14,7 @@ from chalicelib.models import CounterModel
 
 COUNTER_FIELDS = (
     "received", "forwarded_in", "forwarded_out", "completed", "completed_on_time",
-    "dismissed", "breached", "answers_read", "rated", "score_sum",
+    "dismissed", "merged", "breached", "answers_read", "rated", "score_sum",
     "score_1", "score_2", "score_3", "score_4", "score_5",
 )
 

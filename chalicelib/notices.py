@@ -115,6 +115,24 @@ CITIZEN = {
         "uz-Cyrl": ("{appeal_id}-мурожаатингиз кўрмасдан қолдирилди",
                     "Ташкилот ({agency}) {appeal_id}-мурожаатингизни кўрмасдан қолдирди.\nСабаб: {reason}\nБатафсил: {link}\n"),
     },
+    "merged": {
+        "en": ("Your appeal {appeal_id} is joined to your earlier appeal",
+               "{agency} found that your appeal {appeal_id} repeats your earlier appeal, which is still "
+               "under consideration. Both are considered together, and the answer comes to the earlier one.\n"
+               "Details: {link}\n"),
+        "ru": ("Ваше обращение {appeal_id} присоединено к вашему прежнему обращению",
+               "Орган ({agency}) установил, что обращение {appeal_id} повторяет ваше прежнее обращение, которое ещё "
+               "рассматривается. Они рассматриваются вместе, ответ будет дан на прежнее обращение.\n"
+               "Подробнее: {link}\n"),
+        "uz": ("{appeal_id}-murojaatingiz avvalgi murojaatingizga qoʻshildi",
+               "Tashkilot ({agency}) {appeal_id}-murojaatingiz hali koʻrib chiqilayotgan avvalgi murojaatingizni "
+               "takrorlashini aniqladi. Ular birga koʻrib chiqiladi, javob avvalgi murojaatga beriladi.\n"
+               "Batafsil: {link}\n"),
+        "uz-Cyrl": ("{appeal_id}-мурожаатингиз аввалги мурожаатингизга қўшилди",
+                    "Ташкилот ({agency}) {appeal_id}-мурожаатингиз ҳали кўриб чиқилаётган аввалги мурожаатингизни "
+                    "такрорлашини аниқлади. Улар бирга кўриб чиқилади, жавоб аввалги мурожаатга берилади.\n"
+                    "Батафсил: {link}\n"),
+    },
     "answered": {
         "en": ("Your appeal {appeal_id} has an answer",
                "{agency} has answered your appeal {appeal_id}.\n"
@@ -155,5 +173,80 @@ def citizen_notice(*, appeal_id: str, seq: int, event_type: str, email: str | No
         "link": f"{site_url.rstrip('/')}/follow.html?id={appeal_id}",
     }
     return new_message(f"citizen#{appeal_id}#{seq:06d}", kind=f"citizen_{event_type}", recipient=email,
+                       language=language, subject=subject.format(**params), text=text.format(**params),
+                       html=None, now=now)
+
+
+# The only message that contains an access code: sent to the appeal's own
+# e-mail address when the citizen asks for a new code.
+ACCESS_CODE = {
+    "en": ("New access code for your appeal {appeal_id}",
+           "A new access code for your appeal {appeal_id} was requested on the portal.\n"
+           "New access code: {access_code}\n"
+           "The previous code no longer works. Follow the appeal here: {link}\n"
+           "If you did not request a new code, keep this one: nobody else has received it.\n"),
+    "ru": ("Новый код доступа к обращению {appeal_id}",
+           "На портале запрошен новый код доступа к вашему обращению {appeal_id}.\n"
+           "Новый код доступа: {access_code}\n"
+           "Прежний код больше не действует. Следите за обращением здесь: {link}\n"
+           "Если вы не запрашивали новый код, сохраните этот: больше его никто не получил.\n"),
+    "uz": ("{appeal_id}-murojaatingiz uchun yangi kirish kodi",
+           "Portalda {appeal_id}-murojaatingiz uchun yangi kirish kodi soʻraldi.\n"
+           "Yangi kirish kodi: {access_code}\n"
+           "Avvalgi kod endi ishlamaydi. Murojaatni shu yerda kuzating: {link}\n"
+           "Agar yangi kodni siz soʻramagan boʻlsangiz, shu kodni saqlang: uni boshqa hech kim olmagan.\n"),
+    "uz-Cyrl": ("{appeal_id}-мурожаатингиз учун янги кириш коди",
+                "Порталда {appeal_id}-мурожаатингиз учун янги кириш коди сўралди.\n"
+                "Янги кириш коди: {access_code}\n"
+                "Аввалги код энди ишламайди. Мурожаатни шу ерда кузатинг: {link}\n"
+                "Агар янги кодни сиз сўрамаган бўлсангиз, шу кодни сақланг: уни бошқа ҳеч ким олмаган.\n"),
+}
+
+# A reminder to rate an answer that was read but not rated; it has no access code.
+RATING_REMINDER = {
+    "en": ("Rate the answer to your appeal {appeal_id}",
+           "You have read the answer of {agency} to your appeal {appeal_id}, but have not rated it yet.\n"
+           "Your rating shows everyone how well state bodies answer. "
+           "Rate it with your access code here: {link}\n"),
+    "ru": ("Оцените ответ на ваше обращение {appeal_id}",
+           "Вы прочитали ответ органа ({agency}) на ваше обращение {appeal_id}, но ещё не оценили его.\n"
+           "Ваша оценка показывает всем, насколько хорошо отвечают государственные органы. "
+           "Оцените ответ с вашим кодом доступа здесь: {link}\n"),
+    "uz": ("{appeal_id}-murojaatingizga berilgan javobni baholang",
+           "Siz tashkilotning ({agency}) {appeal_id}-murojaatingizga bergan javobini oʻqidingiz, "
+           "lekin hali baholamadingiz.\n"
+           "Bahoyingiz davlat organlari qanchalik yaxshi javob berishini hammaga koʻrsatadi. "
+           "Javobni kirish kodingiz bilan shu yerda baholang: {link}\n"),
+    "uz-Cyrl": ("{appeal_id}-мурожаатингизга берилган жавобни баҳоланг",
+                "Сиз ташкилотнинг ({agency}) {appeal_id}-мурожаатингизга берган жавобини ўқидингиз, "
+                "лекин ҳали баҳоламадингиз.\n"
+                "Баҳоингиз давлат органлари қанчалик яхши жавоб беришини ҳаммага кўрсатади. "
+                "Жавобни кириш кодингиз билан шу ерда баҳоланг: {link}\n"),
+}
+
+
+def follow_link(site_url: str, appeal_id: str) -> str:
+    return f"{site_url.rstrip('/')}/follow.html?id={appeal_id}"
+
+
+def access_code_notice(*, appeal_id: str, seq: int, email: str, language: str, access_code: str,
+                       site_url: str, now: datetime) -> OutboxModel:
+    """Build the e-mail with a new access code; its id names the appeal event that set the code."""
+    language = language if language in ACCESS_CODE else "uz"
+    subject, text = ACCESS_CODE[language]
+    params = {"appeal_id": appeal_id, "access_code": access_code, "link": follow_link(site_url, appeal_id)}
+    return new_message(f"access-code#{appeal_id}#{seq:06d}", kind="access_code", recipient=email,
+                       language=language, subject=subject.format(**params), text=text.format(**params),
+                       html=None, now=now)
+
+
+def rating_reminder_notice(*, appeal_id: str, email: str, language: str, agency_id: str, site_url: str,
+                           now: datetime) -> OutboxModel:
+    """Build the one reminder to rate an appeal's answer; its id allows one per appeal."""
+    language = language if language in RATING_REMINDER else "uz"
+    subject, text = RATING_REMINDER[language]
+    params = {"appeal_id": appeal_id, "agency": agency_name(agency_id, language),
+              "link": follow_link(site_url, appeal_id)}
+    return new_message(f"rate-reminder#{appeal_id}", kind="rating_reminder", recipient=email,
                        language=language, subject=subject.format(**params), text=text.format(**params),
                        html=None, now=now)

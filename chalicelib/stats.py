@@ -215,7 +215,8 @@ def satisfaction(counts: dict[str, int], prior_mean: float, prior_variance: floa
 def derive_figures(counts: dict[str, int], open_overdue: int, period: str, prior_mean: float,
                    prior_variance: float, settings: RankingSettings) -> dict:
     """Return the published figures of one scope and period; docs/statistics.md defines each."""
-    appeals = counts["received"] + counts["forwarded_in"] - counts["forwarded_out"]
+    # A duplicate merged into an earlier appeal of the same person is not counted twice.
+    appeals = counts["received"] + counts["forwarded_in"] - counts["forwarded_out"] - counts["merged"]
     matured = counts["completed"] + open_overdue
     rated = counts["rated"]
     figures = dict(counts)
@@ -379,6 +380,8 @@ def _replay(events: Iterable[AppealEventModel], totals: dict[CounterKey, dict[st
             _add(totals, event.agency_id, answered_day, _rating_increments(payload))
         elif event.type == "dismissed":
             _add(totals, event.agency_id, day, {"dismissed": 1})
+        elif event.type == "merged":
+            _add(totals, event.agency_id, day, {"merged": 1})
         elif event.type == "breached":
             _add(totals, event.agency_id, day, {"breached": 1})
 

@@ -389,3 +389,66 @@ def test_no_notice_without_email(tables):
     register(datetime(2026, 4, 6, 9, 0, tzinfo=TASHKENT))
 
     assert [item for item in OutboxModel.scan() if item.kind.startswith("citizen")] == []
+
+
+# ---------------------------------------------------------------- duplicates
+
+def test_duplicate_is_merged_into_original(tables):
+    original = register(datetime(2026, 4, 6, 9, 0, tzinfo=TASHKENT))
+    duplicate = register(datetime(2026, 4, 8, 9, 0, tzinfo=TASHKENT), text="Oʻsha murojaat yana.")
+
+    result = agency_actions.merge_duplicate(OFFICER, duplicate["appeal_id"],
+                                            {"into_appeal_id": original["appeal_id"], "reason": "Takror"},
+                                            datetime(2026, 4, 9, tzinfo=TASHKENT))
+
+    merged = stored(duplicate["appeal_id"])
+    kept = stored(original["appeal_id"])
+    assert result["status"] == "merged"
+    assert merged.status == "merged"
+    assert merged.merged_into == original["appeal_id"]
+    assert kept.status == "registered"
+    assert events.history(duplicate["appeal_id"])[-1].type == "merged"
+    assert events.history(original["appeal_id"])[-1].type == "duplicate_merged"
+    assert counter("mvd", "merged") == 1
+
+
+def test_merge_of_other_applicant_is_409(tables):
+    original = register(datetime(2026, 4, 6, 9, 0, tzinfo=TASHKENT))
+    other = register(datetime(2026, 4, 8, 9, 0, tzinfo=TASHKENT),
+                     applicant={"full_name": "Boshqa Odam", "address": "Buxoro", "phone": "+998911112233"})
+
+    with pytest.raises(Conflict) as raised:
+        agency_actions.merge_duplicate(OFFICER, other["appeal_id"], {"into_appeal_id": original["appeal_id"]},
+                                       datetime(2026, 4, 9, tzinfo=TASHKENT))
+
+    assert raised.value.code == "not_a_duplicate"
+    assert stored(other["appeal_id"]).status == "registered"
+    assert stored(original["appeal_id"]).event_seq == 1
+
+
+def test_merge_into_later_or_closed_appeal_is_409(tables):
+    first = register(datetime(2026, 4, 6, 9, 0, tzinfo=TASHKENT))
+    second = register(datetime(2026, 4, 8, 9, 0, tzinfo=TASHKENT), text="Yana bir.")
+    when = datetime(2026, 4, 9, tzinfo=TASHKENT)
+
+    with pytest.raises(Conflict) as into_later:
+        agency_actions.merge_duplicate(OFFICER, first["appeal_id"], {"into_appeal_id": second["appeal_id"]}, when)
+    appeals.answer_appeal(OFFICER, first["appeal_id"], {"text": "Javob"}, when, config.get_settings())
+    with pytest.raises(Conflict) as into_closed:
+        agency_actions.merge_duplicate(OFFICER, second["appeal_id"], {"into_appeal_id": first["appeal_id"]}, when)
+
+    assert into_later.value.code == "not_a_duplicate"
+    assert into_closed.value.code == "invalid_state"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "into_appeal_id"),
+    ({"into_appeal_id": "2026-999999"}, "into_appeal_id"),
+])
+def test_merge_rejects_bad_original(tables, body, field):
+    duplicate = register(datetime(2026, 4, 8, 9, 0, tzinfo=TASHKENT))
+
+    with pytest.raises((BadRequest, NotFound)) as raised:
+        agency_actions.merge_duplicate(OFFICER, duplicate["appeal_id"], body, datetime(2026, 4, 9, tzinfo=TASHKENT))
+
+    assert raised.value.field == field

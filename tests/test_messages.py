@@ -47,6 +47,7 @@ SAMPLE_PARAMS = {
     "cap": "2026-04-24",
     "received_on": "2026-03-05",
     "last_day": "2026-03-10",
+    "into_appeal_id": "2026-000100",
 }
 
 
