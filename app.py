@@ -188,6 +188,13 @@ def agency_forward(appeal_id):
         officer, appeal_id, request_body(), now()))
 
 
+@app.route("/v1/agency/appeals/{appeal_id}/merge", methods=["POST"])
+def agency_merge(appeal_id):
+    officer = principal(AGENCY_ROLES)
+    return idempotent(f"merge:{officer.key_id}", lambda: agency_actions.merge_duplicate(
+        officer, appeal_id, request_body(), now()))
+
+
 @app.route("/v1/agency/appeals/{appeal_id}/extension", methods=["POST"])
 def agency_extend(appeal_id):
     officer = principal(AGENCY_ROLES)

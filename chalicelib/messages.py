@@ -233,6 +233,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "Bu murojaat allaqachon qoʻshimcha oʻrganishga olingan.",
         "uz-Cyrl": "Бу мурожаат аллақачон қўшимча ўрганишга олинган.",
     },
+    "not_a_duplicate": {
+        "en": "Appeal {appeal_id} is not a duplicate of {into_appeal_id}: a duplicate comes from the same applicant after the original.",
+        "ru": "Обращение {appeal_id} не является дубликатом обращения {into_appeal_id}: дубликат подаёт тот же заявитель позже оригинала.",
+        "uz": "{appeal_id}-murojaat {into_appeal_id}-murojaatning takrori emas: takror murojaatni oʻsha arizachi asl murojaatdan keyin yuboradi.",
+        "uz-Cyrl": "{appeal_id}-мурожаат {into_appeal_id}-мурожаатнинг такрори эмас: такрор мурожаатни ўша аризачи асл мурожаатдан кейин юборади.",
+    },
     "conflict": {
         "en": "The appeal was changed by someone else at the same time. Reload it and try again.",
         "ru": "Обращение одновременно изменил кто-то другой. Загрузите его заново и повторите попытку.",

@@ -76,6 +76,20 @@ class PendingDueIndex(GlobalSecondaryIndex):
     pending_due = UnicodeAttribute(range_key=True)
 
 
+class RatingReminderIndex(GlobalSecondaryIndex):
+    """Sparse: only answered appeals whose answer was read but not rated and not yet reminded of.
+
+    The daily rating-reminders job queries it for read times before its cut-off.
+    """
+
+    class Meta:
+        index_name = "rating-reminder-index"
+        projection = AllProjection()
+
+    reminder_shard = UnicodeAttribute(hash_key=True)
+    reminder_read_at = UnicodeAttribute(range_key=True)
+
+
 class Applicant(MapAttribute):
     full_name = UnicodeAttribute()
     address = UnicodeAttribute()
@@ -110,6 +124,7 @@ class AppealModel(Model):
     extended = BooleanAttribute(default=False)
     extension_until = UnicodeAttribute(null=True)
     forwarded_from = UnicodeAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
     breached_at = UnicodeAttribute(null=True)
     answer_text = UnicodeAttribute(null=True)
     answered_at = UnicodeAttribute(null=True)
@@ -128,9 +143,13 @@ class AppealModel(Model):
     inbox_due = UnicodeAttribute()
     pending_shard = UnicodeAttribute(null=True)
     pending_due = UnicodeAttribute(null=True)
+    rating_reminded_at = UnicodeAttribute(null=True)
+    reminder_shard = UnicodeAttribute(null=True)
+    reminder_read_at = UnicodeAttribute(null=True)
 
     inbox_index = InboxIndex()
     pending_due_index = PendingDueIndex()
+    rating_reminder_index = RatingReminderIndex()
 
 
 class DayIndex(GlobalSecondaryIndex):
@@ -212,6 +231,7 @@ class CounterModel(Model):
     completed = NumberAttribute(null=True)
     completed_on_time = NumberAttribute(null=True)
     dismissed = NumberAttribute(null=True)
+    merged = NumberAttribute(null=True)
     breached = NumberAttribute(null=True)
     answers_read = NumberAttribute(null=True)
     rated = NumberAttribute(null=True)
@@ -314,6 +334,37 @@ class IdempotencyModel(Model):
     expires_at = TTLAttribute()
 
 
+class RateLimitModel(Model):
+    """One fixed-window counter of attempts, such as wrong access codes for one appeal in one hour.
+
+    `key` is "<limit name>#<subject>#<window start>", where the subject is an
+    appeal id or the SHA-256 of a client IP address. DynamoDB's TTL removes
+    items some time after `expires_at`, the end of their window.
+    """
+
+    class Meta(_Meta):
+        table_name = "rate-limits"
+
+    key = UnicodeAttribute(hash_key=True)
+    window_start = UnicodeAttribute()
+    count = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class AdminRecipientModel(Model):
+    """An administrator's address for the weekly digest. Removing one sets `active` to false."""
+
+    class Meta(_Meta):
+        table_name = "admin-recipients"
+
+    recipient_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    language = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+
+
 ALL_MODELS = (
     AgencyModel,
     AppealModel,
@@ -325,4 +376,6 @@ ALL_MODELS = (
     OutboxModel,
     StatsModel,
     IdempotencyModel,
+    AdminRecipientModel,
+    RateLimitModel,
 )
