@@ -15,6 +15,7 @@ DynamoDB's TTL deletes them only some time later and moto never does.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -49,6 +50,45 @@ def check_key(value: str) -> str:
     if not 1 <= len(value) <= MAX_KEY_CHARS or not all(" " <= char <= "~" for char in value):
         raise BadRequest("idempotency_key_invalid", field=HEADER)
     return value
+
+
+def item_key_for(scope: str, key: str) -> str:
+    """Return the stored item's key: a SHA-256 of scope and Idempotency-Key, so the key itself is never stored."""
+    return "sha256:" + sha256_text(f"{scope}#{key}")
+
+
+SEALED_FIELD = "access_code"
+
+
+def _keystream(scope: str, key: str, length: int) -> bytes:
+    stream = hashlib.sha256(f"seal:{scope}#{key}".encode("utf-8")).digest()
+    if length > len(stream):
+        raise ValueError(f"cannot seal more than {len(stream)} bytes")
+    return stream[:length]
+
+
+def seal(body: object, scope: str, key: str) -> object:
+    """Return `body` with its access code encrypted by a pad derived from the Idempotency-Key.
+
+    Only a client that sends the same key again can read the stored code, and
+    the table holds only a hash of that key.
+    NOTE: a short, guessable Idempotency-Key can be found from its hash, and
+    the code with it; the web site sends random keys.
+    """
+    if not isinstance(body, dict) or not isinstance(body.get(SEALED_FIELD), str):
+        return body
+    plain = body[SEALED_FIELD].encode("utf-8")
+    cipher = bytes(a ^ b for a, b in zip(plain, _keystream(scope, key, len(plain))))
+    return {**body, SEALED_FIELD: {"sealed": cipher.hex()}}
+
+
+def unseal(body: object, scope: str, key: str) -> object:
+    """Reverse `seal` for a stored body."""
+    if not isinstance(body, dict) or not isinstance(body.get(SEALED_FIELD), dict):
+        return body
+    cipher = bytes.fromhex(body[SEALED_FIELD]["sealed"])
+    plain = bytes(a ^ b for a, b in zip(cipher, _keystream(scope, key, len(cipher))))
+    return {**body, SEALED_FIELD: plain.decode("utf-8")}
 
 
 def request_hash(uri_params: dict | None, raw_body: bytes | None) -> str:
@@ -170,7 +210,7 @@ def idempotent(scope: str, key: str | None, uri_params: dict | None, raw_body: b
     """
     if key is None:
         return handler()
-    item_key = f"{scope}#{check_key(key)}"
+    item_key = item_key_for(scope, check_key(key))
     fingerprint = request_hash(uri_params, raw_body)
 
     marker, existing = claim(item_key, fingerprint, now, RESULT_TTL)
@@ -179,7 +219,7 @@ def idempotent(scope: str, key: str | None, uri_params: dict | None, raw_body: b
             raise Unprocessable("idempotency_key_reused", field=HEADER)
         if existing.status_code is None:
             raise Conflict("idempotency_in_progress", field=HEADER, headers={"Retry-After": "2"})
-        return Response(body=existing.response, status_code=int(existing.status_code),
+        return Response(body=unseal(existing.response, scope, key), status_code=int(existing.status_code),
                         headers={REPLAY_HEADER: "true"})
 
     try:
@@ -189,10 +229,10 @@ def idempotent(scope: str, key: str | None, uri_params: dict | None, raw_body: b
         raise
 
     status_code, body = _status_and_body(result)
-    # NOTE: a submission's stored body holds its access code in clear until
-    # the item expires, since a client that lost the response needs the code.
     if 200 <= status_code < 300:
-        complete(marker, status_code, body, now + RESULT_TTL)
+        # A client that lost a submission's response needs its access code
+        # again, so the code is stored, but sealed with the Idempotency-Key.
+        complete(marker, status_code, seal(body, scope, key), now + RESULT_TTL)
     else:
         release(marker)
     return result

@@ -171,7 +171,7 @@ def test_in_progress_key_is_409(tables):
 
 
 def test_stale_in_progress_marker_taken_over(tables):
-    idempotency.claim("scope#stale", idempotency.request_hash(None, b"{}"), NOW, idempotency.RESULT_TTL)
+    idempotency.claim(idempotency.item_key_for("scope", "stale"), idempotency.request_hash(None, b"{}"), NOW, idempotency.RESULT_TTL)
 
     with pytest.raises(Conflict):
         idempotency.idempotent("scope", "stale", None, b"{}", lambda: {"n": 1}, NOW + timedelta(seconds=59))
@@ -179,7 +179,7 @@ def test_stale_in_progress_marker_taken_over(tables):
                                     NOW + timedelta(seconds=61))
 
     assert result == {"n": 2}
-    assert IdempotencyModel.get("scope#stale").response == {"n": 2}
+    assert IdempotencyModel.get(idempotency.item_key_for("scope", "stale")).response == {"n": 2}
 
 
 def test_stored_result_expires_after_a_day(tables):
@@ -200,7 +200,7 @@ def test_stored_result_expires_after_a_day(tables):
 def test_stored_item_has_ttl(tables):
     idempotency.idempotent("scope", "ttl", None, b"{}", lambda: {"n": 1}, NOW)
 
-    item = IdempotencyModel.get("scope#ttl", consistent_read=True)
+    item = IdempotencyModel.get(idempotency.item_key_for("scope", "ttl"), consistent_read=True)
 
     assert item.expires_at == NOW + timedelta(hours=24)
     assert item.status_code == 200
@@ -266,3 +266,18 @@ def test_failed_submission_frees_fingerprint(client):
     response = post_json(client, "/v1/appeals", signed_body())
 
     assert response.status_code == 201
+
+
+def test_stored_access_code_is_sealed(client):
+    body = appeal_body()
+    body.update(solved_captcha())
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "5f0c8a6e-2b1d-4c3e-9a7f-1e2d3c4b5a69"}
+    first = json.loads(client.http.post("/v1/appeals", headers=headers, body=json.dumps(body)).body)
+
+    stored = [item for item in IdempotencyModel.scan() if item.response and "access_code" in item.response]
+    replay = json.loads(client.http.post("/v1/appeals", headers=headers, body=json.dumps(body)).body)
+
+    assert len(stored) == 1
+    assert first["access_code"] not in json.dumps(stored[0].response)
+    assert "5f0c8a6e" not in stored[0].key
+    assert replay["access_code"] == first["access_code"]
