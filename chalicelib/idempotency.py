@@ -1,7 +1,7 @@
 """Safe retries: the Idempotency-Key header, and one appeal per double-clicked submission.
 
 A request with an Idempotency-Key runs in three steps:
-1. a conditional put stores an in-progress marker under "<scope>#<key>".
+1. a conditional put stores an in-progress marker under the SHA-256 of "<scope>#<key>".
    When an item is there already, a request with the same body gets the
    stored response again. Another body gets 422 idempotency_key_reused, and
    a request whose first attempt still runs gets 409 idempotency_in_progress;
