@@ -1,6 +1,8 @@
 # Developer entry points (GNU make):
 #   make run    start the local stack (moto, chalice local, web/) until Ctrl-C
+#   make demo   load a two-month history of 700 invented appeals into that stack
 #   make test   run the tests; pass options with PYTEST_ARGS="-k stack -x"
+#   make bench  measure DynamoDB requests, job scaling and cold start; see docs/benchmarks.md
 #   make venv   create .venv and install requirements-dev.txt
 #   make clean  delete caches and generated files
 # Recipes use the virtual environment in .venv; infra/package.mk may use
@@ -14,13 +16,20 @@ VENV_PYTHON := $(VENV)/bin/python
 REQUIREMENTS_STAMP := $(VENV)/.requirements-dev.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test venv clean
+.PHONY: run demo test bench venv clean
 
 run: venv
 	$(VENV_PYTHON) -m scripts.local_stack
 
+demo: venv
+	$(VENV_PYTHON) -m scripts.demo
+
 test: venv
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Exits 1 when a target is missed; takes about 5 minutes (python -m bench.run --quick: 30 s).
+bench: venv
+	$(VENV_PYTHON) -m bench.run
 
 venv: $(REQUIREMENTS_STAMP)
 

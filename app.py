@@ -12,15 +12,15 @@ from datetime import datetime, timezone
 from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import (
-    agencies, agency_actions, appeals, auth, calendars, captchas, config, db, idempotency, jobs, ledger,
-    stats,
+    access_codes, agencies, agency_actions, appeals, auth, calendars, captchas, config, db, idempotency, jobs,
+    ledger, logs, stats,
 )
 from chalicelib.errors import AppError
 from chalicelib.messages import message, pick_language
 from chalicelib.validation import parse_json_object
 
 app = Chalice(app_name="murojaat")
-app.log.setLevel(logging.INFO)
+logs.configure(app.log, logging.getLogger("chalicelib"))
 
 AGENCY_ROLES = ("officer", "head")
 ADMIN_ROLES = ("admin",)
@@ -42,6 +42,12 @@ def language() -> str:
     return pick_language(app.current_request.headers.get("accept-language"))
 
 
+def client_ip() -> str | None:
+    """Return the client's address as API Gateway (and `chalice local`) report it, or None."""
+    identity = (app.current_request.context or {}).get("identity") or {}
+    return identity.get("sourceIp") or None
+
+
 def principal(roles: tuple[str, ...]) -> auth.Principal:
     return auth.authenticate(app.current_request.headers.get("authorization"), roles)
 
@@ -55,6 +61,8 @@ def idempotent(scope: str, handler):
 
 MAX_ECHOED_CHARS = 100
 CHALICE_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+# The error parameters that the body carries in "details", by error code.
+ERROR_DETAILS = {"duplicate_submission": ("appeal_id",), "rate_limited": ("retry_after",)}
 
 
 def error_response(error: AppError, lang: str) -> Response:
@@ -64,6 +72,10 @@ def error_response(error: AppError, lang: str) -> Response:
     body = {"code": error.code, "message": message(error.code, lang, **params)}
     if error.field:
         body["field"] = error.field
+    if error.code in ERROR_DETAILS:
+        # Values a page needs besides the text, such as the first appeal's
+        # number for duplicate_submission.
+        body["details"] = {name: params[name] for name in ERROR_DETAILS[error.code] if name in params}
     headers = {"Content-Type": "application/json", "Content-Language": lang}
     headers.update(error.headers)
     return Response(body={"error": body}, status_code=error.status, headers=headers)
@@ -139,14 +151,20 @@ def submit_appeal():
 @app.route("/v1/appeals/{appeal_id}", methods=["GET"])
 def view_appeal(appeal_id):
     access_code = app.current_request.headers.get("x-access-code")
-    return appeals.view_for_citizen(appeal_id, access_code, now(), language())
+    return appeals.view_for_citizen(appeal_id, access_code, now(), language(), client_ip())
 
 
 @app.route("/v1/appeals/{appeal_id}/rating", methods=["POST"])
 def rate_appeal(appeal_id):
     access_code = app.current_request.headers.get("x-access-code")
-    result = appeals.rate_answer(appeal_id, access_code, request_body(), now())
+    result = appeals.rate_answer(appeal_id, access_code, request_body(), now(), client_ip())
     return Response(body=result, status_code=201)
+
+
+@app.route("/v1/appeals/{appeal_id}/access-code", methods=["POST"])
+def new_access_code(appeal_id):
+    result = access_codes.send_new_access_code(appeal_id, client_ip(), now(), config.get_settings())
+    return Response(body=result, status_code=202)
 
 
 @app.route("/v1/stats", methods=["GET"])
@@ -156,7 +174,7 @@ def public_stats():
 
 
 for _path in ("/v1/agencies", "/v1/captcha", "/v1/appeals", "/v1/appeals/{appeal_id}",
-              "/v1/appeals/{appeal_id}/rating", "/v1/stats"):
+              "/v1/appeals/{appeal_id}/rating", "/v1/appeals/{appeal_id}/access-code", "/v1/stats"):
     app.route(_path, methods=["OPTIONS"], name=f"preflight {_path}")(preflight)
 
 
@@ -266,6 +284,43 @@ def admin_verify_ledger():
     return ledger.verify()
 
 
+# The digest modules are imported on first use, so a cold start of the
+# other routes does not load them.
+
+@app.route("/v1/admin/recipients", methods=["POST"])
+def admin_add_recipient():
+    from chalicelib import recipients
+
+    principal(ADMIN_ROLES)
+    return Response(body=recipients.create_recipient(request_body(), now()), status_code=201)
+
+
+@app.route("/v1/admin/recipients", methods=["GET"])
+def admin_list_recipients():
+    from chalicelib import recipients
+
+    principal(ADMIN_ROLES)
+    return recipients.list_recipients()
+
+
+@app.route("/v1/admin/recipients/{recipient_id}", methods=["DELETE"])
+def admin_remove_recipient(recipient_id):
+    from chalicelib import recipients
+
+    principal(ADMIN_ROLES)
+    return recipients.deactivate_recipient(recipient_id)
+
+
+@app.route("/v1/admin/digest/preview", methods=["GET"])
+def admin_preview_digest():
+    from chalicelib import digests
+
+    principal(ADMIN_ROLES)
+    params = app.current_request.query_params or {}
+    html = digests.preview_admin_digest(params.get("week"), language(), now())
+    return Response(body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
 # ---------------------------------------------------------------- scheduled jobs
 
 def run_scheduled(job: str, event) -> dict:
@@ -288,6 +343,12 @@ def due_soon_reminders(event):
     return run_scheduled("due-soon-reminders", event)
 
 
+# 06:00 UTC is 11:00 in Tashkent, a time of day when a reminder is welcome.
+@app.schedule(Cron(0, 6, "*", "*", "?", "*"), name="rating_reminders")
+def rating_reminders(event):
+    return run_scheduled("rating-reminders", event)
+
+
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="deliver_outbox")
 def deliver_outbox(event):
     return run_scheduled("deliver-outbox", event)
@@ -303,3 +364,9 @@ def stats_recompute(event):
 @app.schedule(Cron(30, 0, "*", "*", "?", "*"), name="ledger_roots")
 def ledger_roots(event):
     return run_scheduled("ledger-roots", event)
+
+
+# Mondays at 04:00 UTC, 09:00 in Tashkent: the digests of the week that ended at midnight.
+@app.schedule(Cron(0, 4, "?", "*", "MON", "*"), name="weekly_digest")
+def weekly_digest(event):
+    return run_scheduled("weekly-digest", event)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
@@ -47,7 +49,11 @@ MAX_NAME_CHARS = 200
 MAX_ADDRESS_CHARS = 500
 MAX_COMMENT_CHARS = 2_000
 ACCESS_CODE_BYTES = 12  # 96 bits
-NUMBER_ATTEMPTS = 8
+# Each attempt that loses the appeal number to a concurrent submission waits
+# a random time of up to NUMBER_RETRY_DELAY_SECONDS * attempt. Without the wait
+# and with 8 attempts, some of 20 simultaneous submissions failed with 503.
+NUMBER_ATTEMPTS = 16
+NUMBER_RETRY_DELAY_SECONDS = 0.02
 PENDING_SHARD = "open"
 REMINDER_SHARD = "pending"
 INBOX_PAGE_SIZE = 50
@@ -164,7 +170,7 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
     year = deadlines.local_date(now).year
     access_code = _new_access_code()
 
-    for _ in range(NUMBER_ATTEMPTS):
+    for attempt in range(1, NUMBER_ATTEMPTS + 1):
         last_number = _last_number(year)
         number = last_number + 1
         appeal_id = f"{year}-{number:06d}"
@@ -233,7 +239,9 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
             db.transact(build)
         except TransactWriteError as exc:
             if "ConditionalCheckFailed" in db.cancellation_codes(exc):
-                continue  # another submission took this number first; read the counter again
+                # Another submission took this number first; read the counter again.
+                time.sleep(random.uniform(0, NUMBER_RETRY_DELAY_SECONDS * attempt))
+                continue
             raise
         return {
             "appeal_id": appeal_id,

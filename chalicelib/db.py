@@ -1,16 +1,26 @@
 """Binding of the PynamoDB models to the stage's tables, and the transaction helper.
 
 DynamoDB transactions fail with TransactionConflict when another transaction
-touches the same item, and PynamoDB does not retry that. `run_transaction`
-retries it, and throttling, with jittered backoff a bounded number of times.
+touches the same item, and PynamoDB does not retry that. `transact`
+retries it, throttling and network timeouts, with jittered backoff a bounded
+number of times.
+
+A timed-out TransactWriteItems may have committed on the server, so the
+attempt after a network failure sends the same ClientRequestToken: DynamoDB
+returns success for a repeated token of a committed transaction and writes
+nothing again (tokens are kept for 10 minutes, per the TransactWriteItems API
+reference). After any answer from the server the next attempt gets a new token.
 """
 from __future__ import annotations
 
 import logging
 import random
 import time
+import uuid
 from typing import Callable, TypeVar
 
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ReadTimeoutError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -30,6 +40,8 @@ RETRYABLE_CODES = frozenset({
     "ProvisionedThroughputExceededException",
     "RequestLimitExceeded",
     "InternalServerError",
+    # A retry with the token of a transaction the server is still running.
+    "TransactionInProgressException",
 })
 MAX_ATTEMPTS = 5
 BASE_DELAY_SECONDS = 0.05
@@ -83,7 +95,14 @@ def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
     return [reason.code if reason else None for reason in exc.cancellation_reasons]
 
 
+# Connection failures and timeouts: botocore's ConnectionError covers
+# ConnectTimeoutError, EndpointConnectionError and ConnectionClosedError.
+NETWORK_ERRORS = (BotocoreConnectionError, ReadTimeoutError)
+
+
 def is_retryable(exc: PynamoDBException) -> bool:
+    if isinstance(exc.cause, NETWORK_ERRORS):
+        return True
     code = error_code(exc)
     if code in RETRYABLE_CODES:
         return True
@@ -95,6 +114,11 @@ def is_retryable(exc: PynamoDBException) -> bool:
             code in RETRYABLE_CODES for code in codes
         )
     return False
+
+
+def failure_name(exc: PynamoDBException) -> str:
+    """Return DynamoDB's error code, or the botocore exception's name for a network failure."""
+    return error_code(exc) or type(exc.cause).__name__
 
 
 def with_retries(operation: Callable[[], T], *, sleep: Callable[[float], None] = time.sleep) -> T:
@@ -110,19 +134,33 @@ def with_retries(operation: Callable[[], T], *, sleep: Callable[[float], None] =
             if not is_retryable(exc):
                 raise
             if attempt == MAX_ATTEMPTS:
-                logger.warning("DynamoDB still failing after %s attempts: %s", attempt, error_code(exc))
+                logger.warning("DynamoDB still failing after %s attempts: %s", attempt, failure_name(exc))
                 raise ServiceUnavailable(retry_after=2) from exc
             delay = random.uniform(0, BASE_DELAY_SECONDS * 2 ** attempt)
-            logger.info("Retrying after transient DynamoDB failure %s (attempt %s)", error_code(exc), attempt)
+            logger.info("Retrying after transient DynamoDB failure %s (attempt %s)", failure_name(exc), attempt)
             sleep(delay)
     raise AssertionError("unreachable")
 
 
 def transact(build: Callable[[TransactWrite], None]) -> None:
-    """Run one DynamoDB write transaction built by `build`, with retries."""
+    """Run one DynamoDB write transaction built by `build`, with retries.
+
+    `build` must add the same items on every attempt, because an attempt after
+    a network failure repeats the previous attempt's ClientRequestToken.
+    """
+    # NOTE: moto 5.2.5 ignores ClientRequestToken, so there a retry after a
+    # timeout that had committed fails its conditions and the caller sees 409.
+    token = str(uuid.uuid4())
 
     def attempt() -> None:
-        with TransactWrite(connection=connection()) as transaction:
-            build(transaction)
+        nonlocal token
+        try:
+            with TransactWrite(connection=connection(), client_request_token=token) as transaction:
+                build(transaction)
+        except PynamoDBException as exc:
+            if not isinstance(exc.cause, NETWORK_ERRORS):
+                # The server answered, so this attempt did not commit.
+                token = str(uuid.uuid4())
+            raise
 
     with_retries(attempt)

@@ -50,6 +50,16 @@ def run_deliver_outbox(now: datetime) -> dict:
     return outbox.deliver_pending(Mailer(config.get_settings()), now)
 
 
+def run_rating_reminders(now: datetime) -> dict:
+    from chalicelib import outbox, rating_reminders
+    from chalicelib.mail import Mailer
+
+    settings = config.get_settings()
+    counts = rating_reminders.send_rating_reminders(now, settings)
+    counts["mail"] = outbox.deliver_pending(Mailer(settings), now)
+    return counts
+
+
 def run_recompute_due_dates(now: datetime) -> dict:
     from chalicelib import calendars, deadline_jobs
 
@@ -75,14 +85,23 @@ def run_ledger_roots(now: datetime) -> dict:
     return ledger.write_roots_through(deadlines.local_date(now) - timedelta(days=1), now)
 
 
+def run_weekly_digest(now: datetime) -> dict:
+    from chalicelib import digests
+    from chalicelib.mail import Mailer
+
+    return digests.weekly_digest(now, Mailer(config.get_settings()))
+
+
 JOBS: dict[str, Callable[[datetime], dict]] = {
     "deadline-scan": run_deadline_scan,
     "due-soon-reminders": run_due_soon_reminders,
     "deliver-outbox": run_deliver_outbox,
+    "rating-reminders": run_rating_reminders,
     "recompute-due-dates": run_recompute_due_dates,
     "ledger-roots": run_ledger_roots,
     "stats-recompute": run_stats_recompute,
     "stats-rebuild": run_stats_rebuild,
+    "weekly-digest": run_weekly_digest,
 }
 
 

@@ -287,6 +287,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "{key_id} API kaliti topilmadi.",
         "uz-Cyrl": "{key_id} API калити топилмади.",
     },
+    "recipient_not_found": {
+        "en": "No digest recipient with this id was found. List the recipients to find the right id.",
+        "ru": "Получатель сводки с таким идентификатором не найден. Найдите нужный идентификатор в списке получателей.",
+        "uz": "Bunday identifikatorli hisobot oluvchi topilmadi. Toʻgʻri identifikatorni oluvchilar roʻyxatidan toping.",
+        "uz-Cyrl": "Бундай идентификаторли ҳисобот олувчи топилмади. Тўғри идентификаторни олувчилар рўйхатидан топинг.",
+    },
     "agency_exists": {
         "en": "An agency with the id {agency_id} already exists.",
         "ru": "Ведомство с идентификатором {agency_id} уже существует.",
@@ -298,6 +304,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Слишком много попыток. Повторите попытку через {retry_after} с.",
         "uz": "Urinishlar soni juda koʻp. {retry_after} soniyadan keyin qayta urinib koʻring.",
         "uz-Cyrl": "Уринишлар сони жуда кўп. {retry_after} сониядан кейин қайта уриниб кўринг.",
+    },
+    "no_email_on_appeal": {
+        "en": (
+            "Appeal {appeal_id} has no e-mail address, so a new access code cannot be sent. "
+            "Contact the agency the appeal was sent to, give the appeal number and ask for help."
+        ),
+        "ru": (
+            "В обращении {appeal_id} не указан адрес электронной почты, поэтому новый код доступа "
+            "отправить нельзя. Обратитесь в ведомство, куда направлено обращение, назовите номер "
+            "обращения и попросите помощи."
+        ),
+        "uz": (
+            "{appeal_id}-murojaatda elektron pochta manzili koʻrsatilmagan, shuning uchun yangi kirish "
+            "kodini yuborib boʻlmaydi. Murojaat yuborilgan idoraga murojaat raqamini aytib, yordam soʻrang."
+        ),
+        "uz-Cyrl": (
+            "{appeal_id}-мурожаатда электрон почта манзили кўрсатилмаган, шунинг учун янги кириш "
+            "кодини юбориб бўлмайди. Мурожаат юборилган идорага мурожаат рақамини айтиб, ёрдам сўранг."
+        ),
     },
     "unavailable": {
         "en": "The service is busy. Try again in {retry_after} seconds.",

@@ -216,7 +216,8 @@ class CounterModel(Model):
 
     counter_id "appeal-number" with period = year contains the last appeal number
     issued that year. counter_id "agency#<id>" with period "all", "YYYY-MM" or
-    "YYYY-Www" contains that agency's event counts for the period.
+    "YYYY-Www" contains that agency's event counts for the period. counter_id
+    "digest-progress" has one item per ISO week whose weekly digests were queued.
     """
 
     class Meta(_Meta):
@@ -317,7 +318,7 @@ class StatsModel(Model):
 class IdempotencyModel(Model):
     """A stored result of a request sent with an Idempotency-Key, or a recent submission's fingerprint.
 
-    `key` is "<scope>#<Idempotency-Key>" for a request, and
+    `key` is "sha256:" and the SHA-256 of "<scope>#<Idempotency-Key>" for a request, and
     "dedup#<applicant key>#<content hash>" for a submission. An item without
     `status_code` is an in-progress marker. DynamoDB's TTL removes items some
     time after `expires_at`, so readers also compare `expires_at` with the time.

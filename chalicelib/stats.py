@@ -254,6 +254,7 @@ def weekly_trend(counts_by_week: Mapping[str, dict[str, int]], weeks: Iterable[s
             "completed": counts["completed"],
             "completed_on_time": counts["completed_on_time"],
             "breached": counts["breached"],
+            "answers_read": counts["answers_read"],
             "rated": counts["rated"],
             "mean_score": round(counts["score_sum"] / counts["rated"], 3) if counts["rated"] else None,
         })

@@ -344,6 +344,8 @@ def _run_routes(client, deployment: Deployment, now: datetime) -> None:
              headers=citizen)
     _request(client, deployment, "rating", "POST", f"/v1/appeals/{answered['appeal_id']}/rating", 201,
              {"score": 5, "comment": "Fast and polite."}, citizen)
+    _request(client, deployment, "new access code", "POST", f"/v1/appeals/{left_open['appeal_id']}/access-code",
+             202, {})
 
     _request(client, deployment, "forward", "POST", f"/v1/agency/appeals/{forwarded['appeal_id']}/forward", 200,
              {"to_agency_id": second["id"], "reason": "The street belongs to the other district."},
@@ -360,6 +362,12 @@ def _run_routes(client, deployment: Deployment, now: datetime) -> None:
              {"holidays": calendar["current"]["holidays"], "working_days": calendar["current"]["working_days"],
               "note": "Unchanged copy stored by the infra test."}, admin)
     _request(client, deployment, "ledger check", "GET", "/v1/admin/ledger/verify", 200, headers=admin)
+    _request(client, deployment, "add digest recipient", "POST", "/v1/admin/recipients", 201,
+             {"name": "Digest Reader", "email": "digest@murojaat.example.uz", "language": "ru"}, admin)
+    _request(client, deployment, "list digest recipients", "GET", "/v1/admin/recipients", 200, headers=admin)
+    preview = client.http.get("/v1/admin/digest/preview", headers=admin)
+    deployment.steps.append(("digest preview", preview.status_code, 200, None))
+    assert preview.status_code == 200, f"digest preview: status {preview.status_code}: {preview.body[:500]}"
     _request(client, deployment, "revoke key", "DELETE", f"/v1/admin/api-keys/{keys['other officer']['key_id']}",
              200, headers=admin)
 

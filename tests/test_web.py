@@ -7,6 +7,7 @@ and 1280 px go to test-artifacts/.
 """
 from __future__ import annotations
 
+import email
 import os
 import re
 import subprocess
@@ -450,6 +451,138 @@ def test_answer_markup_is_shown_as_text(page, stack, captcha_answer):
     assert page.locator("#appeal-text *").count() == 0
     page.wait_for_timeout(300)
     assert dialogs == []
+
+
+# ---------------------------------------------------------------- a new access code and duplicates
+
+def submit_appeal_without_email(api_url: str, captcha_answer: str) -> dict:
+    """Send an appeal that gives only a phone number and return the 201 body."""
+    session = requests.Session()
+    session.trust_env = False  # never send requests for 127.0.0.1 through a proxy
+    captcha = session.post(f"{api_url}/v1/captcha", json={}, timeout=30).json()
+    body = {
+        "agency_id": "mvd", "kind": "application", "language": "uz",
+        "text": f"Telefon orqali bogʻlaning ({os.urandom(4).hex()}).",
+        "applicant": {"full_name": "Karimova Dilnoza", "address": "Namangan sh.", "phone": "+998901234567"},
+        "captcha_id": captcha["captcha_id"], "captcha_answer": captcha_answer,
+    }
+    response = session.post(f"{api_url}/v1/appeals", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def access_code_from_mail(stack, appeal_id: str) -> str:
+    """Return the access code in the newest code e-mail that the local stack wrote for `appeal_id`."""
+    files = sorted((Path(stack.data_dir) / "mail").glob(f"access-code_{appeal_id}_*.eml"))
+    assert files, f"no access code e-mail for {appeal_id} in {stack.data_dir}/mail"
+    message = email.message_from_bytes(files[-1].read_bytes())
+    codes = re.findall(r"\b[A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+\b", message.get_payload(decode=True).decode("utf-8"))
+    assert len(codes) == 1, codes
+    return codes[0]
+
+
+def test_recover_form_sends_code_that_opens_appeal(page, stack, captcha_answer):
+    created = submit_appeal(stack.api_url, captcha_answer)
+    appeal_id = created["appeal_id"]
+    open_page(page, stack, f"follow.html?id={appeal_id}", "en")
+    assert page.input_value("#recover-number") == appeal_id
+
+    page.click("#send-code")
+
+    page.wait_for_function("() => document.getElementById('recover-status').textContent !== ''")
+    expected = read_translations("en")["recover.sent"].replace("{number}", appeal_id)
+    assert page.text_content("#recover-status") == expected
+    new_code = access_code_from_mail(stack, appeal_id)
+    assert new_code != created["access_code"]
+
+    # The old code no longer opens the appeal, the new one does.
+    page.fill("#access-code", created["access_code"])
+    page.click("#show-appeal")
+    page.wait_for_selector("#access-code-error:not([hidden])")
+    page.fill("#access-code", new_code)
+    page.click("#show-appeal")
+    page.wait_for_selector("#appeal-view:not([hidden])")
+    assert read_translations("en")["event.access_code_reset"] in page.text_content("#appeal-history")
+
+
+def test_recover_without_email_says_contact_agency(page, stack, captcha_answer):
+    created = submit_appeal_without_email(stack.api_url, captcha_answer)
+    open_page(page, stack, "follow.html", "ru")
+
+    page.fill("#recover-number", created["appeal_id"])
+    page.click("#send-code")
+
+    page.wait_for_selector("#recover-errors .error-summary")
+    assert read_translations("ru")["errors.no_email_on_appeal"] in page.text_content("#recover-errors")
+    assert page.text_content("#recover-status") == ""
+
+
+def test_recover_rejects_malformed_number(page, stack):
+    open_page(page, stack, "follow.html", "uz")
+    requests_sent = []
+    page.on("request", lambda request: requests_sent.append(request.url)
+            if "/access-code" in request.url else None)
+
+    page.fill("#recover-number", "12-34")
+    page.click("#send-code")
+
+    page.wait_for_selector("#recover-number-error:not([hidden])")
+    assert read_translations("uz")["errors.invalid_number"] in page.text_content("#recover-number-error")
+    assert requests_sent == []
+
+
+def test_recover_limit_shows_wait_in_minutes(page, stack, captcha_answer):
+    # Three resets an hour are allowed from one address, and every browser test
+    # comes from 127.0.0.1, so this test runs after the other reset tests.
+    created = submit_appeal(stack.api_url, captcha_answer)
+    open_page(page, stack, f"follow.html?id={created['appeal_id']}", "en")
+    wait_text = read_translations("en")["errors.rate_limited_minutes"].split("{minutes}")[0]
+
+    for _ in range(5):
+        page.evaluate("() => { document.getElementById('recover-status').textContent = ''; }")
+        page.click("#send-code")
+        page.wait_for_function("() => document.getElementById('recover-status').textContent !== ''"
+                               " || document.querySelector('#recover-errors .error-summary')")
+        if page.text_content("#recover-status").startswith(wait_text):
+            break
+    status = page.text_content("#recover-status")
+    assert status.startswith(wait_text), status
+    assert re.search(r"\d+ min\.$", status)
+
+
+def test_duplicate_appeal_names_first_number(page, stack, captcha_answer):
+    text = f"Ikki marta yuborilgan murojaat ({os.urandom(4).hex()})."
+    created = submit_appeal(stack.api_url, captcha_answer, text=text)
+    open_page(page, stack, "index.html", "en")
+    fill_appeal(page, text)
+    wait_for_captcha(page)
+
+    page.fill("#captcha-answer", captcha_answer)
+    page.click("#submit-appeal")
+
+    page.wait_for_selector("#error-summary li")
+    expected = read_translations("en")["errors.duplicate_submission_number"].replace("{number}", created["appeal_id"])
+    assert page.text_content("#error-summary li") == expected
+    choose_language(page, "ru")
+    assert created["appeal_id"] in page.text_content("#error-summary li")
+    assert page.is_hidden("#confirmation")
+
+
+def test_duplicate_error_body_has_appeal_id(stack, captcha_answer):
+    text = f"Ikki marta yuborilgan murojaat ({os.urandom(4).hex()})."
+    created = submit_appeal(stack.api_url, captcha_answer, text=text)
+    session = requests.Session()
+    session.trust_env = False
+    captcha = session.post(f"{stack.api_url}/v1/captcha", json={}, timeout=30).json()
+    body = {"agency_id": "mvd", "kind": "complaint", "text": text, "language": "uz",
+            "applicant": {"full_name": "Aliyev Vali Karimovich", "address": "Toshkent sh., Chilonzor t., 5-uy",
+                          "email": "vali@example.org"},
+            "captcha_id": captcha["captcha_id"], "captcha_answer": captcha_answer}
+
+    response = session.post(f"{stack.api_url}/v1/appeals", json=body, timeout=30)
+
+    assert response.status_code == 409
+    assert response.json()["error"]["details"] == {"appeal_id": created["appeal_id"]}
 
 
 # ---------------------------------------------------------------- statistics

@@ -18,6 +18,9 @@
   const ratingForm = document.getElementById("rating-form");
   const ratingStatus = document.getElementById("rating-status");
   const commentField = document.getElementById("rating-comment");
+  const recoverForm = document.getElementById("recover-form");
+  const recoverNumberInput = document.getElementById("recover-number");
+  const recoverStatus = document.getElementById("recover-status");
 
   const errors = forms.createErrorDisplay({
     summary: document.getElementById("error-summary"),
@@ -34,6 +37,10 @@
       { name: "comment", control: "rating-comment", label: "rating.comment" },
     ],
   });
+  const recoverErrors = forms.createErrorDisplay({
+    summary: document.getElementById("recover-errors"),
+    fields: [{ name: "appeal_id", control: "recover-number", label: "follow.number" }],
+  });
 
   const state = {
     agencies: [],
@@ -44,6 +51,8 @@
     ratingFormFilledFor: null,
     busy: false,
     ratingStatusKey: null,
+    recoverBusy: false,
+    recoverStatus: null,
   };
 
   /** Return the number in the form 2026-000123, or null. Spaces and a missing hyphen are forgiven. */
@@ -272,11 +281,75 @@
     document.getElementById("rating-current").focus();
   }
 
+  // ------------------------------------------------------------ a new access code
+
+  /** Return the API's error for a failed request for a new code, at the number field when the appeal is unknown. */
+  function recoverErrorOf(result) {
+    const error = result.error;
+    if (error.code === "appeal_not_found") {
+      return { code: error.code, field: "appeal_id" };
+    }
+    return { code: error.code, field: null };
+  }
+
+  /** Return the whole minutes to wait from a rate_limited error's details.retry_after (seconds). */
+  function retryMinutes(result) {
+    const details = result.data && result.data.error && result.data.error.details;
+    const seconds = details && Number.isFinite(details.retry_after) ? details.retry_after : 60;
+    return Math.max(1, Math.ceil(seconds / 60));
+  }
+
+  function setRecoverStatus(status) {
+    state.recoverStatus = status;
+    recoverStatus.textContent = status ? t(status.key, status.values) : "";
+  }
+
+  async function submitRecover(event) {
+    event.preventDefault();
+    if (state.recoverBusy) {
+      return;
+    }
+    setRecoverStatus(null);
+    const rawNumber = recoverNumberInput.value.trim();
+    const appealId = normalizeNumber(rawNumber);
+    if (!rawNumber || !appealId) {
+      recoverErrors.show([{ code: rawNumber ? "invalid_number" : "field_required", field: "appeal_id" }]);
+      return;
+    }
+    recoverNumberInput.value = appealId;
+
+    const button = document.getElementById("send-code");
+    state.recoverBusy = true;
+    button.disabled = true;
+    button.textContent = t("recover.sending");
+    const result = await api.request("POST", `/v1/appeals/${encodeURIComponent(appealId)}/access-code`, { body: {} });
+    state.recoverBusy = false;
+    button.disabled = false;
+    button.textContent = t("recover.submit");
+
+    if (!result.ok) {
+      const error = recoverErrorOf(result);
+      if (error.code === "rate_limited") {
+        recoverErrors.clear();
+        setRecoverStatus({ key: "errors.rate_limited_minutes", values: { minutes: retryMinutes(result) } });
+        return;
+      }
+      recoverErrors.show([error]);
+      return;
+    }
+    recoverErrors.clear();
+    setRecoverStatus({ key: "recover.sent", values: { number: appealId } });
+    // The citizen types the new code from the e-mail into the form above.
+    numberInput.value = appealId;
+  }
+
   // ------------------------------------------------------------ language
 
   async function redraw() {
     errors.refresh();
     ratingErrors.refresh();
+    recoverErrors.refresh();
+    setRecoverStatus(state.recoverStatus);
     if (state.ratingStatusKey) {
       ratingStatus.textContent = t(state.ratingStatusKey);
     }
@@ -296,9 +369,11 @@
   const requestedNumber = normalizeNumber(new URLSearchParams(window.location.search).get("id") || "");
   if (requestedNumber) {
     numberInput.value = requestedNumber;
+    recoverNumberInput.value = requestedNumber;
   }
   text.normalizeFieldApostrophes(commentField);
   form.addEventListener("submit", submit);
   ratingForm.addEventListener("submit", submitRating);
+  recoverForm.addEventListener("submit", submitRecover);
   i18n.onLanguageChange(redraw);
 })();

@@ -54,6 +54,7 @@
     submitting: false,
     idempotency: null,
     result: null,
+    duplicateOf: null,
   };
 
   // ------------------------------------------------------------ agency picker
@@ -287,6 +288,7 @@
     if (state.submitting) {
       return;
     }
+    state.duplicateOf = null;
     const body = collectBody();
     const problems = validate(body);
     if (problems.length) {
@@ -311,7 +313,24 @@
     if (error.code === "payload_too_large" && !error.field) {
       error.field = "text";
     }
+    state.duplicateOf = error.code === "duplicate_submission" ? duplicateNumber(result) : null;
     errors.show([error]);
+    showDuplicateNumber();
+  }
+
+  /** Return the number of the appeal registered first, from the error's details, or null. */
+  function duplicateNumber(result) {
+    const details = result.data && result.data.error && result.data.error.details;
+    return details && typeof details.appeal_id === "string" ? details.appeal_id : null;
+  }
+
+  // The error display builds its text from an error's code alone, so the text
+  // that names the first appeal's number replaces the general one in the summary.
+  function showDuplicateNumber() {
+    const item = document.querySelector("#error-summary li");
+    if (state.duplicateOf && item) {
+      item.textContent = t("errors.duplicate_submission_number", { number: state.duplicateOf });
+    }
   }
 
   // ------------------------------------------------------------ confirmation
@@ -405,6 +424,7 @@
       captchaStatus.textContent = t(state.captchaStatusKey);
     }
     errors.refresh();
+    showDuplicateNumber();
     if (state.result) {
       renderConfirmation();
     }

@@ -1,7 +1,10 @@
-// stats.html: the public statistics of GET /v1/stats (period "all"), with the
-// appeals per agency drawn as bars in inline SVG. docs/statistics.md defines
-// every figure. Until the hourly job has computed them (computed_at is null),
-// or when the API cannot be reached, the page shows that they are not available yet.
+// stats.html: the public statistics of GET /v1/stats (period "all"), drawn in
+// inline SVG: appeals per agency, answered and on-time rates per agency,
+// satisfaction with its 95 % interval, and rating coverage by ISO week. Every
+// chart is hidden from screen readers, because its figures are also written
+// out as text or in a table. docs/statistics.md defines every figure. Until
+// the hourly job has computed them (computed_at is null), or when the API
+// cannot be reached, the page shows that they are not available yet.
 (function () {
   "use strict";
 
@@ -120,31 +123,175 @@
     document.getElementById("stats-bars").replaceChildren(...items);
   }
 
+  // ------------------------------------------------------------ answered and on time
+
+  // Two bars on a 0–100 % scale: the share answered on top, the share answered on time below.
+  function rateChart(completionRate, onTimeRate) {
+    const svg = svgElement("svg", {
+      class: "bar",
+      viewBox: "0 0 100 10",
+      preserveAspectRatio: "none",
+      "aria-hidden": "true",
+      focusable: "false",
+    });
+    svg.append(svgElement("rect", { class: "bar-track", x: 0, y: 0, width: 100, height: 10 }));
+    svg.append(svgElement("rect", { class: "rate-completed", x: 0, y: 0, width: 100 * completionRate, height: 5 }));
+    svg.append(svgElement("rect", { class: "rate-on-time", x: 0, y: 5, width: 100 * onTimeRate, height: 5 }));
+    return svg;
+  }
+
+  function renderRates() {
+    const rows = stats.agencies
+      .map((agency) => ({ id: agency.agency_id, figures: agency.figures || {} }))
+      .filter((row) => row.figures.matured > 0)
+      .sort((a, b) => b.figures.completion_rate - a.figures.completion_rate
+        || b.figures.on_time_rate - a.figures.on_time_rate || a.id.localeCompare(b.id));
+    document.getElementById("stats-rates-empty").hidden = rows.length > 0;
+    const items = rows.map((row) => {
+      const item = document.createElement("li");
+      const name = document.createElement("span");
+      name.className = "bar-name";
+      name.textContent = agencyName(row.id);
+      const completionRate = row.figures.completion_rate || 0;
+      const onTimeRate = row.figures.on_time_rate || 0;
+      const values = document.createElement("span");
+      values.className = "bar-values";
+      values.textContent = t("stats.rateEntry", {
+        completed: i18n.formatPercent(completionRate),
+        onTime: i18n.formatPercent(onTimeRate),
+        count: i18n.formatNumber(row.figures.matured),
+      });
+      item.append(name, rateChart(completionRate, onTimeRate), values);
+      return item;
+    });
+    document.getElementById("stats-rates").replaceChildren(...items);
+  }
+
   // ------------------------------------------------------------ satisfaction
+
+  const SCORE_MIN = 1;
+  const SCORE_MAX = 5;
+
+  function scorePosition(score) {
+    return (100 * (score - SCORE_MIN)) / (SCORE_MAX - SCORE_MIN);
+  }
+
+  // The scale 1 to 5 with the 95 % interval as a band and the score as a mark.
+  function satisfactionChart(score, low, high) {
+    const svg = svgElement("svg", {
+      class: "bar satisfaction-chart",
+      viewBox: "0 0 100 10",
+      preserveAspectRatio: "none",
+      "aria-hidden": "true",
+      focusable: "false",
+    });
+    svg.append(svgElement("rect", { class: "bar-track", x: 0, y: 3, width: 100, height: 4 }));
+    svg.append(svgElement("rect", {
+      class: "satisfaction-interval", x: scorePosition(low), y: 3, width: scorePosition(high) - scorePosition(low), height: 4,
+    }));
+    const markWidth = 1.6;
+    const markX = Math.min(100 - markWidth, Math.max(0, scorePosition(score) - markWidth / 2));
+    svg.append(svgElement("rect", { class: "satisfaction-score", x: markX, y: 0, width: markWidth, height: 10 }));
+    return svg;
+  }
+
+  // Every ranked agency, best first. docs/statistics.md explains the shrunk score.
+  function rankedAgencies() {
+    return stats.agencies
+      .map((agency) => ({ id: agency.agency_id, rating: (agency.figures || {}).satisfaction || {} }))
+      .filter((row) => row.rating.status === "ranked")
+      .sort((a, b) => b.rating.score - a.rating.score || a.id.localeCompare(b.id));
+  }
 
   function renderSatisfaction() {
     const rankings = stats.rankings;
     document.getElementById("stats-satisfaction-note").textContent =
       t("stats.satisfactionNote", { min: i18n.formatNumber(rankings.min_ratings) });
-    const entries = Array.isArray(rankings.most_satisfied) ? rankings.most_satisfied : [];
-    document.getElementById("stats-satisfaction-none").hidden = entries.length > 0;
-    const items = entries.map((entry) => {
+    const rows = rankedAgencies();
+    document.getElementById("stats-satisfaction-none").hidden = rows.length > 0;
+    const items = rows.map((row) => {
       const item = document.createElement("li");
       const name = document.createElement("span");
       name.className = "ranking-name";
-      name.textContent = agencyName(entry.agency_id);
-      const [low, high] = entry.interval_95 || [entry.score, entry.score];
+      name.textContent = agencyName(row.id);
+      const [low, high] = row.rating.interval_95 || [row.rating.score, row.rating.score];
       const figures = document.createElement("span");
+      figures.className = "bar-values";
       figures.textContent = t("stats.satisfactionEntry", {
-        score: i18n.formatDecimal(entry.score, 2),
+        score: i18n.formatDecimal(row.rating.score, 2),
         low: i18n.formatDecimal(low, 2),
         high: i18n.formatDecimal(high, 2),
-        count: i18n.formatNumber(entry.ratings),
+        count: i18n.formatNumber(row.rating.ratings),
       });
-      item.append(name, figures);
+      item.append(name, satisfactionChart(row.rating.score, low, high), figures);
       return item;
     });
     document.getElementById("stats-satisfaction").replaceChildren(...items);
+  }
+
+  // ------------------------------------------------------------ rating coverage by week
+
+  // The Monday of an ISO week such as "2026-W17", as YYYY-MM-DD: week 1 is the
+  // week that contains 4 January.
+  function isoWeekMonday(week) {
+    const [year, number] = week.split("-W").map(Number);
+    const fourthOfJanuary = new Date(Date.UTC(year, 0, 4));
+    const weekday = fourthOfJanuary.getUTCDay() || 7;
+    const monday = new Date(fourthOfJanuary);
+    monday.setUTCDate(4 - weekday + 1 + 7 * (number - 1));
+    return monday.toISOString().slice(0, 10);
+  }
+
+  function coverageOf(week) {
+    return week.answers_read > 0 ? week.rated / week.answers_read : null;
+  }
+
+  // One column per week, its height the share of read answers that were rated.
+  function trendChart(weeks) {
+    const columnWidth = 10;
+    const svg = svgElement("svg", {
+      class: "trend-chart",
+      viewBox: `0 0 ${columnWidth * weeks.length} 50`,
+      preserveAspectRatio: "none",
+      "aria-hidden": "true",
+      focusable: "false",
+    });
+    svg.append(svgElement("rect", { class: "bar-track", x: 0, y: 0, width: columnWidth * weeks.length, height: 50 }));
+    weeks.forEach((week, index) => {
+      const coverage = coverageOf(week);
+      if (coverage === null) {
+        return;
+      }
+      svg.append(svgElement("rect", {
+        class: "trend-bar", x: index * columnWidth + 1.5, y: 50 - 50 * coverage, width: columnWidth - 3, height: 50 * coverage,
+      }));
+    });
+    return svg;
+  }
+
+  function renderTrend() {
+    const weeks = Array.isArray(stats.totals.trend) ? stats.totals.trend : [];
+    const hasReads = weeks.some((week) => week.answers_read > 0);
+    document.getElementById("stats-trend-empty").hidden = hasReads;
+    document.getElementById("stats-trend-chart").replaceChildren(...(hasReads ? [trendChart(weeks)] : []));
+    const rows = weeks.map((week) => {
+      const row = document.createElement("tr");
+      const label = document.createElement("th");
+      label.scope = "row";
+      label.textContent = t("stats.weekOf", { date: i18n.formatDate(isoWeekMonday(week.week)) });
+      const cells = [
+        i18n.formatNumber(week.answers_read || 0),
+        i18n.formatNumber(week.rated || 0),
+        rateOrNoData(coverageOf(week)),
+      ].map((text) => {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        return cell;
+      });
+      row.append(label, ...cells);
+      return row;
+    });
+    document.querySelector("#stats-trend tbody").replaceChildren(...rows);
   }
 
   function render() {
@@ -154,7 +301,9 @@
     document.getElementById("stats-as-of").textContent = t("stats.asOf", { date: i18n.formatDateTime(stats.computed_at) });
     renderTotals();
     renderBars();
+    renderRates();
     renderSatisfaction();
+    renderTrend();
     statusElement.hidden = true;
     content.hidden = false;
   }

@@ -1,0 +1,101 @@
+"""Fixed-window rate limits kept in DynamoDB, for the public routes that guess or send secrets.
+
+A limit allows `max_count` attempts per subject (an appeal id or a client IP
+address) in each window of `window` length, counted from the Unix epoch. So a
+client may make up to twice `max_count` attempts around a window boundary.
+Each attempt is one atomic ADD on the window's item, conditional on the count
+being below the limit, so concurrent requests cannot push it past the limit.
+Client IP addresses are stored only as SHA-256 digests.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib.errors import TooManyRequests
+from chalicelib.events import format_timestamp
+from chalicelib.models import RateLimitModel
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    max_count: int
+    window: timedelta
+
+
+# A wrong access code counts against both the appeal and the client's address.
+# An access code has 96 random bits, so guessing one is hopeless even without
+# a limit. The limits stop scripted scans and keep their cost bounded.
+WRONG_CODES_PER_APPEAL = Limit("wrong-code-appeal", 10, timedelta(hours=1))
+WRONG_CODES_PER_IP = Limit("wrong-code-ip", 30, timedelta(hours=1))
+# Each reset sends an e-mail, so resets are limited to keep the portal from
+# being used to flood a citizen's mailbox.
+RESETS_PER_APPEAL = Limit("code-reset-appeal", 3, timedelta(hours=24))
+RESETS_PER_IP = Limit("code-reset-ip", 3, timedelta(hours=1))
+
+
+def ip_subject(client_ip: str) -> str:
+    """Return the subject under which a client IP address is counted: its SHA-256, never the address."""
+    return "ip:" + hashlib.sha256(client_ip.encode("utf-8")).hexdigest()
+
+
+def _window(limit: Limit, now: datetime) -> tuple[datetime, datetime]:
+    seconds = int(limit.window.total_seconds())
+    start_epoch = int(now.timestamp()) // seconds * seconds
+    start = datetime.fromtimestamp(start_epoch, tz=timezone.utc)
+    return start, start + limit.window
+
+
+def _key(limit: Limit, subject: str, start: datetime) -> str:
+    return f"{limit.name}#{subject}#{int(start.timestamp())}"
+
+
+def _retry_after(end: datetime, now: datetime) -> int:
+    return max(1, math.ceil((end - now).total_seconds()))
+
+
+def check(limit: Limit, subject: str, now: datetime) -> None:
+    """Raise when `subject` has used up `limit` in the current window; change nothing.
+
+    :raises TooManyRequests: rate_limited, with Retry-After set to the seconds
+        until the window ends.
+    """
+    start, end = _window(limit, now)
+    try:
+        item = RateLimitModel.get(_key(limit, subject, start), consistent_read=True)
+    except DoesNotExist:
+        return
+    if int(item.count or 0) >= limit.max_count:
+        raise TooManyRequests(_retry_after(end, now))
+
+
+def hit(limit: Limit, subject: str, now: datetime) -> int:
+    """Count one attempt of `subject` against `limit` and return the window's count after it.
+
+    :raises TooManyRequests: rate_limited, when the window's count has reached
+        the limit already; the attempt is then not counted.
+    """
+    start, end = _window(limit, now)
+    item = RateLimitModel(_key(limit, subject, start))
+    below_limit = RateLimitModel.count.does_not_exist() | (RateLimitModel.count < limit.max_count)
+    try:
+        item.update(
+            actions=[
+                RateLimitModel.count.add(1),
+                RateLimitModel.window_start.set(format_timestamp(start)),
+                # Kept a day past the window's end, so that the item outlives
+                # any clock difference between Lambda and DynamoDB.
+                RateLimitModel.expires_at.set(end + timedelta(days=1)),
+            ],
+            condition=below_limit,
+        )
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            raise TooManyRequests(_retry_after(end, now)) from None
+        raise
+    return int(item.count)
