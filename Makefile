@@ -27,7 +27,8 @@ demo: venv
 test: venv
 	$(VENV_PYTHON) -m pytest $(PYTEST_ARGS)
 
-# Exits 1 when a target is missed; takes about 5 minutes (python -m bench.run --quick: 30 s).
+# Exits 1 when a target is missed. A full run takes 5 to 10 minutes, and
+# `python -m bench.run --quick` under a minute.
 bench: venv
 	$(VENV_PYTHON) -m bench.run
 

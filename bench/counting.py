@@ -17,6 +17,7 @@ Capacity is taken from two sources and both are kept:
 """
 from __future__ import annotations
 
+import json
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -175,8 +176,6 @@ class RequestRecorder:
     def _before_call(self, params, model, **_kwargs):
         if not self.enabled:
             return
-        import json
-
         body = params.get("body") or b"{}"
         request_params = json.loads(body) if body else {}
         self._pending = self._start(model.name, request_params)
@@ -261,7 +260,8 @@ class RequestRecorder:
     def _finish(self, request: Request, parsed: dict) -> None:
         operation = request.operation
         if request.error:
-            # A failed condition still consumes write capacity for the item it checked.
+            # A write rejected by its condition still consumes capacity. One unit per
+            # item is counted, a lower bound, because the item sizes are not looked up.
             request.write_units = float(len(request.writes)) * (2 if operation == "TransactWriteItems" else 1)
             return
         if operation == "GetItem":

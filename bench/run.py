@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import sys
 import time
@@ -169,11 +170,12 @@ def print_checks(checks: list[Check]) -> None:
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="jobs at 1,000 appeals only, 3 import runs and no local stack (about 30 s)")
+                        help="jobs at 1,000 appeals only, 3 import runs and no local stack (under a minute)")
     parser.add_argument("--sizes", type=int, nargs="+", metavar="APPEALS",
                         help="numbers of appeals for the job measurements (default 1000 10000 100000)")
-    parser.add_argument("--import-runs", type=int, default=7, metavar="RUNS",
-                        help="fresh interpreters per import measurement; the median is reported (default 7)")
+    parser.add_argument("--import-runs", type=int, metavar="RUNS",
+                        help="fresh interpreters per import measurement; the median is reported "
+                             "(default 7, or 3 with --quick)")
     parser.add_argument("--skip-stack", action="store_true", help="do not start the local stack")
     return parser.parse_args(argv)
 
@@ -181,7 +183,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     sizes = arguments.sizes or ([1_000] if arguments.quick else [1_000, 10_000, 100_000])
-    import_runs = 3 if arguments.quick else arguments.import_runs
+    import_runs = arguments.import_runs or (3 if arguments.quick else 7)
     # The app's INFO lines for every request would bury the tables.
     logging.disable(logging.INFO)
     started = time.perf_counter()
@@ -212,8 +214,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cpu_count() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 0
 
 

@@ -1,4 +1,4 @@
-"""How the deadline scan and the statistics job scale with the number of appeals.
+"""Scaling of the deadline scan and the statistics job with the number of appeals.
 
 Moto copies every table a transaction touches, so registering 100,000
 appeals one transaction at a time is not feasible in moto. The appeals are
@@ -29,12 +29,10 @@ def _no_captcha(*_args) -> None:
 
 def seed_appeals(count: int) -> int:
     """Store `count` open appeals, one in OVERDUE_SHARE past due, and counters; return the overdue number."""
-    from chalicelib import appeals, config
-    from chalicelib.counters import agency_counter_id
+    from chalicelib import appeals, config, deadlines
+    from chalicelib.counters import agency_counter_id, periods_for
     from chalicelib.models import AgencyModel, AppealModel, CounterModel
     from chalicelib.stats import recent_weeks
-    from chalicelib.counters import periods_for
-    from chalicelib import deadlines
 
     body = {
         "agency_id": "mvd",
