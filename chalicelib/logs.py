@@ -31,13 +31,13 @@ class JsonFormatter(logging.Formatter):
 
 
 class _StdoutHandler(logging.StreamHandler):
-    """Writes to whatever sys.stdout is at the time, so redirected output (tests, tools) gets the lines."""
+    """Writes to whatever sys.stderr is at the time, so redirected output (tests, tools) gets the lines."""
 
     murojaat_json = True
 
     @property
     def stream(self):
-        return sys.stdout
+        return sys.stderr
 
     @stream.setter
     def stream(self, _value) -> None:
@@ -45,7 +45,7 @@ class _StdoutHandler(logging.StreamHandler):
 
 
 def configure(*loggers: logging.Logger, level: int = logging.INFO) -> None:
-    """Send the given loggers' records to standard output as JSON lines, once per logger."""
+    """Send the given loggers' records to standard error as JSON lines, once per logger."""
     for logger in loggers:
         if any(getattr(handler, "murojaat_json", False) for handler in logger.handlers):
             continue

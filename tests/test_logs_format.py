@@ -11,7 +11,7 @@ from chalicelib.logs import JsonFormatter
 def test_chalicelib_logs_are_json_lines(capsys):
     logging.getLogger("chalicelib.deadline_jobs").info("deadline_scan found=%s", 3, extra={"job": "deadline-scan"})
 
-    line = capsys.readouterr().out.strip().splitlines()[-1]
+    line = capsys.readouterr().err.strip().splitlines()[-1]
     document = json.loads(line)
 
     assert document["message"] == "deadline_scan found=3"

@@ -150,7 +150,7 @@
     const items = rows.map((row) => {
       const item = document.createElement("li");
       const name = document.createElement("span");
-      name.className = "bar-name";
+      name.className = "rate-name";
       name.textContent = agencyName(row.id);
       const completionRate = row.figures.completion_rate || 0;
       const onTimeRate = row.figures.on_time_rate || 0;
