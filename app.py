@@ -141,8 +141,7 @@ def new_captcha():
 def submit_appeal():
     def handler():
         body, settings, moment = request_body(), config.get_settings(), now()
-        result = idempotency.deduplicate_submission(
-            body, moment, settings, lambda: appeals.submit_appeal(body, moment, settings, captchas.consume))
+        result = appeals.submit_appeal(body, moment, settings, captchas.consume)
         return Response(body=result, status_code=201)
 
     return idempotent("submit", handler)

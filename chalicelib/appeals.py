@@ -28,7 +28,9 @@ from chalicelib.config import Settings
 from chalicelib.counters import add_counter_updates
 from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
 from chalicelib.events import GENESIS_HASH, build_event, format_timestamp, sha256_text
-from chalicelib.models import AgencyModel, AppealEventModel, AppealModel, Applicant, CounterModel
+from chalicelib.models import (
+    AgencyModel, AppealEventModel, AppealModel, Applicant, CounterModel, IdempotencyModel,
+)
 from chalicelib.text import is_valid_email, normalize_phone
 from chalicelib.cursors import decode_cursor, encode_cursor
 from chalicelib.validation import choice, integer_in_range, optional_text, required_text, sub_object
@@ -112,17 +114,33 @@ def parse_submission(body: dict, settings: Settings) -> Submission:
     return Submission(agency_id, kind, text, language, names["full_name"], names["address"], email, phone)
 
 
+AGENCY_CACHE_SECONDS = 60
+_agency_cache: dict[tuple[str, str], tuple[float, AgencyModel]] = {}
+
+
+def clear_agency_cache() -> None:
+    _agency_cache.clear()
+
+
 def get_agency(agency_id: str, field: str = "agency_id") -> AgencyModel:
-    """Return an active agency.
+    """Return an active agency, from a per-process cache of up to a minute when possible.
+
+    Agencies change rarely (connecting one is an admin action), and the cache
+    saves a read on every submission.
 
     :raises NotFound: agency_not_found, naming `field`.
     """
+    cache_key = (AgencyModel.Meta.table_name, agency_id)
+    cached = _agency_cache.get(cache_key)
+    if cached is not None and time.monotonic() - cached[0] < AGENCY_CACHE_SECONDS:
+        return cached[1]
     try:
         agency = AgencyModel.get(agency_id)
     except DoesNotExist:
         agency = None
     if agency is None or not agency.active:
         raise NotFound("agency_not_found", field=field, agency_id=agency_id)
+    _agency_cache[cache_key] = (time.monotonic(), agency)
     return agency
 
 
@@ -143,6 +161,17 @@ def _applicant_key(submission: Submission) -> str:
     return sha256_text(normalized)
 
 
+# ZRU-445 Art 3 calls a copy of the same person's appeal a duplicate; one
+# sent again within this window is a double click and is not registered.
+DUPLICATE_WINDOW = timedelta(minutes=2)
+
+
+def _duplicate_key(submission: Submission) -> str:
+    """Return the key of a submission's fingerprint: applicant, agency, kind and text, whitespace ignored."""
+    content = "\n".join([submission.agency_id, submission.kind, " ".join(submission.text.split())])
+    return f"dedup#{_applicant_key(submission)}#{sha256_text(content)}"
+
+
 def _content_digest(appeal: AppealModel) -> str:
     applicant = appeal.applicant
     parts = [appeal.text, applicant.full_name, applicant.address, applicant.email or "", applicant.phone or ""]
@@ -157,6 +186,8 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
     mistyped a field does not have to solve a new picture.
 
     :raises BadRequest, NotFound, PayloadTooLarge: for invalid input.
+    :raises Conflict: duplicate_submission, naming the first appeal, when the
+        same applicant sent the same appeal within DUPLICATE_WINDOW.
     :raises ServiceUnavailable: when no number could be allocated after retries.
     """
     submission = parse_submission(body, settings)
@@ -220,7 +251,19 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
         )
         appeal.last_event_hash = event.hash
 
+        duplicate_marker = IdempotencyModel(
+            _duplicate_key(submission),
+            request_hash="submission",
+            created_at=format_timestamp(now),
+            expires_at=now + DUPLICATE_WINDOW,
+            status_code=201,
+            response={"appeal_id": appeal_id},
+        )
+
         def build(transaction: TransactWrite) -> None:
+            # First in the transaction, so its cancellation reason is the first one.
+            transaction.save(duplicate_marker, condition=(
+                IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now)))
             counter = CounterModel("appeal-number", str(year), last_number=number)
             if last_number == 0:
                 transaction.save(counter, condition=CounterModel.counter_id.does_not_exist())
@@ -238,7 +281,11 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
         try:
             db.transact(build)
         except TransactWriteError as exc:
-            if "ConditionalCheckFailed" in db.cancellation_codes(exc):
+            codes = db.cancellation_codes(exc)
+            if codes and codes[0] == "ConditionalCheckFailed":
+                first = IdempotencyModel.get(duplicate_marker.key, consistent_read=True)
+                raise Conflict("duplicate_submission", appeal_id=first.response["appeal_id"]) from None
+            if "ConditionalCheckFailed" in codes:
                 # Another submission took this number first; read the counter again.
                 time.sleep(random.uniform(0, NUMBER_RETRY_DELAY_SECONDS * attempt))
                 continue

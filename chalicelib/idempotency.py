@@ -1,4 +1,4 @@
-"""Safe retries: the Idempotency-Key header, and one appeal per double-clicked submission.
+"""Safe retries: the Idempotency-Key header. Double-clicked submissions are caught in appeals.submit_appeal.
 
 A request with an Idempotency-Key runs in three steps:
 1. a conditional put stores an in-progress marker under the SHA-256 of "<scope>#<key>".
@@ -24,8 +24,7 @@ from typing import Callable
 from chalice import Response
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from chalicelib import appeals, db
-from chalicelib.config import Settings
+from chalicelib import db
 from chalicelib.errors import BadRequest, Conflict, Unprocessable
 from chalicelib.events import canonical_json, format_timestamp, sha256_text
 from chalicelib.models import IdempotencyModel
@@ -235,41 +234,4 @@ def idempotent(scope: str, key: str | None, uri_params: dict | None, raw_body: b
         complete(marker, status_code, seal(body, scope, key), now + RESULT_TTL)
     else:
         release(marker)
-    return result
-
-
-# ---------------------------------------------------------------- double submissions
-
-def submission_key(body: dict, settings: Settings) -> str:
-    """Return the key under which a submission's fingerprint is kept for DUPLICATE_WINDOW.
-
-    The fingerprint is the applicant (as appeals stores it in `applicant_key`)
-    with the agency, kind and text, whitespace ignored.
-
-    :raises BadRequest, PayloadTooLarge: for an invalid submission, as appeals.parse_submission.
-    """
-    submission = appeals.parse_submission(body, settings)
-    content = "\n".join([submission.agency_id, submission.kind, " ".join(submission.text.split())])
-    return f"dedup#{appeals._applicant_key(submission)}#{sha256_text(content)}"
-
-
-def deduplicate_submission(body: dict, now: datetime, settings: Settings, submit: Callable[[], dict]) -> dict:
-    """Run `submit` unless the same applicant sent the same appeal within DUPLICATE_WINDOW.
-
-    :raises Conflict: duplicate_submission with the first appeal's id, or
-        idempotency_in_progress while the first submission is still running.
-    """
-    item_key = submission_key(body, settings)
-    marker, existing = claim(item_key, item_key, now, DUPLICATE_WINDOW)
-    if existing is not None:
-        if existing.status_code is None:
-            raise Conflict("idempotency_in_progress", headers={"Retry-After": "2"})
-        raise Conflict("duplicate_submission", appeal_id=existing.response["appeal_id"])
-
-    try:
-        result = submit()
-    except BaseException:
-        release(marker)
-        raise
-    complete(marker, 201, {"appeal_id": result["appeal_id"]}, now + DUPLICATE_WINDOW)
     return result

@@ -435,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     # The daily scans and the replayed steps log a line each; keep the summary readable.
     logging.getLogger("chalicelib").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
         now = jobs.parse_now(args.now)
     except ValueError as exc:

@@ -36,7 +36,10 @@ def tables(aws):
     from chalicelib import config, db
     from chalicelib.agencies import seed_agencies
 
+    from chalicelib.appeals import clear_agency_cache
+
     db.bind(config.get_settings())
+    clear_agency_cache()
     db.create_tables()
     seed_agencies(datetime(2026, 3, 1, tzinfo=timezone.utc))
     yield

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import email
 import json
+import uuid
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -26,7 +27,7 @@ def register(now: datetime, *, email_address: str | None = EMAIL, language: str 
     applicant = {"full_name": "Karimova Dilnoza", "address": "Namangan sh.", "phone": "+998901234567"}
     if email_address:
         applicant["email"] = email_address
-    body = {"agency_id": "mvd", "kind": "application", "text": "Murojaat matni.", "applicant": applicant,
+    body = {"agency_id": "mvd", "kind": "application", "text": f"Murojaat matni ({uuid.uuid4().hex[:8]}).", "applicant": applicant,
             "language": language}
     return appeals.submit_appeal(body, now, config.get_settings(), no_captcha)
 

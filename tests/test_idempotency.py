@@ -239,23 +239,22 @@ def test_two_applicants_same_text_two_appeals(client):
 
 
 def test_same_applicant_after_window_creates_second(tables):
-    calls = []
-
-    def submit():
-        calls.append(1)
-        return {"appeal_id": f"2026-{len(calls):06d}"}
-
-    from chalicelib import config
+    from chalicelib import appeals, config
 
     body = appeal_body()
     settings = config.get_settings()
-    idempotency.deduplicate_submission(body, NOW, settings, submit)
-    with pytest.raises(Conflict) as raised:
-        idempotency.deduplicate_submission(body, NOW + timedelta(seconds=119), settings, submit)
-    later = idempotency.deduplicate_submission(body, NOW + timedelta(minutes=2, seconds=1), settings, submit)
 
-    assert raised.value.params["appeal_id"] == "2026-000001"
-    assert later == {"appeal_id": "2026-000002"}
+    def submit(moment):
+        return appeals.submit_appeal(body, moment, settings, lambda *_args: None)
+
+    first = submit(NOW)
+    with pytest.raises(Conflict) as raised:
+        submit(NOW + timedelta(seconds=119))
+    later = submit(NOW + timedelta(minutes=2, seconds=1))
+
+    assert raised.value.code == "duplicate_submission"
+    assert raised.value.params["appeal_id"] == first["appeal_id"]
+    assert later["appeal_id"] != first["appeal_id"]
 
 
 def test_failed_submission_frees_fingerprint(client):

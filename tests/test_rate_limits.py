@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,7 +20,7 @@ def no_captcha(*_args) -> None:
 
 
 def register(now: datetime) -> dict:
-    body = {"agency_id": "mvd", "kind": "application", "text": "Murojaat matni.", "language": "uz",
+    body = {"agency_id": "mvd", "kind": "application", "text": f"Murojaat matni ({uuid.uuid4().hex[:8]}).", "language": "uz",
             "applicant": {"full_name": "Karimova Dilnoza", "address": "Namangan sh.", "phone": "+998901234567"}}
     return appeals.submit_appeal(body, now, config.get_settings(), no_captcha)
 

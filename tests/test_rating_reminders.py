@@ -1,6 +1,7 @@
 """The one reminder to rate an answer that was read but not rated."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -27,7 +28,7 @@ def read_answer(*, email: str | None = EMAIL, language: str = "uz") -> dict:
     applicant = {"full_name": "Karimova Dilnoza", "address": "Namangan sh.", "phone": "+998901234567"}
     if email:
         applicant["email"] = email
-    body = {"agency_id": "mvd", "kind": "application", "text": "Murojaat matni.", "applicant": applicant,
+    body = {"agency_id": "mvd", "kind": "application", "text": f"Murojaat matni ({uuid.uuid4().hex[:8]}).", "applicant": applicant,
             "language": language}
     created = appeals.submit_appeal(body, SUBMITTED, config.get_settings(), no_captcha)
     appeals.answer_appeal(OFFICER, created["appeal_id"], {"text": "Javob."}, ANSWERED, config.get_settings())
