@@ -295,7 +295,7 @@ def _start_aws(data_dir: Path, port: int, persist: bool, session: requests.Sessi
         environment["MOTO_RECORDER_FILEPATH"] = str(recording)
 
     url = f"http://{HOST}:{port}"
-    child = _spawn("AWS server (moto)", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+    child = _spawn("AWS server (moto)", [sys.executable, str(PROJECT_ROOT / "scripts" / "moto_server.py"), "-H", HOST, "-p", str(port)],
                    _child_environment(environment), data_dir / "logs" / "aws.log", cwd=data_dir)
     _wait_until_ready(child, f"{url}/moto-api/", session, lambda response: response.status_code == 200)
 

@@ -24,10 +24,13 @@ TASHKENT = timezone(timedelta(hours=5))
 
 # ---------------------------------------------------------------- faults
 
-def cancelled(reason: str) -> ClientError:
+def cancelled(reason: str, position: int = 0) -> ClientError:
+    """Build a cancelled transaction whose item at `position` failed for `reason`."""
+    reasons = [{"Code": "None"}, {"Code": "None"}, {"Code": "None"}]
+    reasons[position] = {"Code": reason}
     response = {
         "Error": {"Code": "TransactionCanceledException", "Message": f"Transaction cancelled: [{reason}]"},
-        "CancellationReasons": [{"Code": reason}, {"Code": "None"}],
+        "CancellationReasons": reasons,
         "ResponseMetadata": {"HTTPStatusCode": 400},
     }
     return ClientError(response, "TransactWriteItems")
@@ -244,8 +247,13 @@ def test_condition_failure_is_409_not_retried(client, keys, fast_retries, path_n
     assert item_counts() == before
 
 
+# A submission's transaction writes the double-click marker first and the
+# appeal-number counter second, so position 1 is a number taken by another submission.
+COUNTER_POSITION = 1
+
+
 def test_submit_condition_failure_takes_next_number(client, keys, fast_retries):
-    faults = TransactionFaults(lambda: cancelled("ConditionalCheckFailed"), times=1).attach()
+    faults = TransactionFaults(lambda: cancelled("ConditionalCheckFailed", COUNTER_POSITION), times=1).attach()
 
     response = submit(client)
     faults.detach()
@@ -258,7 +266,7 @@ def test_submit_condition_failure_takes_next_number(client, keys, fast_retries):
 
 def test_persistent_submit_condition_failure_is_503(client, keys, fast_retries):
     before = item_counts()
-    faults = TransactionFaults(lambda: cancelled("ConditionalCheckFailed"), times=1000).attach()
+    faults = TransactionFaults(lambda: cancelled("ConditionalCheckFailed", COUNTER_POSITION), times=1000).attach()
 
     response = submit(client)
     faults.detach()

@@ -46,16 +46,6 @@ def call_with_reconnect(method: str, url: str, **kwargs) -> requests.Response:
     raise AssertionError("unreachable")
 
 
-# NOTE: moto 5.2.5's server runs each request in its own thread and applies
-# TransactWriteItems without a lock, so two concurrent transactions can both
-# pass their conditions and the second overwrites the first. DynamoDB
-# evaluates a transaction's conditions and writes atomically. The races below
-# therefore fail now and then on the local stack (a lost rating or answer, two
-# appeals with one number) through no fault of the application.
-moto_isolation = pytest.mark.xfail(
-    strict=False, reason="moto's server does not isolate concurrent TransactWriteItems")
-
-
 def bearer(key: str) -> dict:
     return {"Authorization": f"Bearer {key}"}
 
@@ -101,7 +91,6 @@ def run_concurrently(count: int, task) -> list[requests.Response]:
         return list(pool.map(task, range(count)))
 
 
-@moto_isolation
 def test_concurrent_answers_have_one_winner(stack):
     officer = stack.credentials["agencies"]["mvd"]["officer"]
     appeal_id = submitted(stack, "Bir vaqtda javob berish sinovi.")["appeal_id"]
@@ -121,7 +110,6 @@ def test_concurrent_answers_have_one_winner(stack):
     assert [item["type"] for item in view["history"]].count("answered") == 1
 
 
-@moto_isolation
 def test_concurrent_ratings_leave_last_committed(stack):
     officer = stack.credentials["agencies"]["mvd"]["officer"]
     created = submitted(stack, "Bir vaqtda baholash sinovi.")
@@ -150,7 +138,6 @@ def test_concurrent_ratings_leave_last_committed(stack):
     assert [item["type"] for item in view["history"]].count("rated") == len(committed)
 
 
-@moto_isolation
 def test_concurrent_extensions_have_one_winner(stack):
     head = stack.credentials["agencies"]["mvd"]["head"]
     appeal_id = submitted(stack, "Bir vaqtda muddat uzaytirish sinovi.")["appeal_id"]
@@ -165,7 +152,6 @@ def test_concurrent_extensions_have_one_winner(stack):
     assert [item["type"] for item in view["history"]].count("extended") == 1
 
 
-@moto_isolation
 def test_concurrent_submissions_get_gapless_numbers(stack):
     before = agency_counters(stack)
 
@@ -177,7 +163,6 @@ def test_concurrent_submissions_get_gapless_numbers(stack):
     assert delta(before, agency_counters(stack), "received") == 20
 
 
-@moto_isolation
 def test_ledger_verifies_after_races(stack):
     # Runs last in this module, after every race above.
     response = call("GET", f"{stack.api_url}/v1/admin/ledger/verify", headers=bearer(stack.credentials["admin"]))
