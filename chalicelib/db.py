@@ -46,22 +46,33 @@ RETRYABLE_CODES = frozenset({
 MAX_ATTEMPTS = 5
 BASE_DELAY_SECONDS = 0.05
 
+# DynamoDB answers in milliseconds, but moto, the local endpoint, copies every
+# table in each transaction and can take minutes once tables are large. A
+# timed-out write that in fact committed would be retried and then reported
+# as a conflict, because moto ignores ClientRequestToken, so a custom
+# endpoint gets a long read timeout.
+LOCAL_ENDPOINT_READ_TIMEOUT_SECONDS = 600
+
 _bound_key: tuple | None = None
 _connection: Connection | None = None
+_read_timeout_seconds: int | None = None
 
 
 def bind(settings: Settings) -> None:
     """Point every model at the stage's table names, region and endpoint."""
-    global _bound_key, _connection
+    global _bound_key, _connection, _read_timeout_seconds
     key = (settings.table_prefix, settings.region, settings.endpoint_url)
     if key == _bound_key:
         return
+    _read_timeout_seconds = LOCAL_ENDPOINT_READ_TIMEOUT_SECONDS if settings.endpoint_url else None
     for model in ALL_MODELS:
         short_name = getattr(model.Meta, "short_name", None) or model.Meta.table_name
         model.Meta.short_name = short_name
         model.Meta.table_name = settings.table_name(short_name)
         model.Meta.region = settings.region
         model.Meta.host = settings.endpoint_url
+        if _read_timeout_seconds is not None:
+            model.Meta.read_timeout_seconds = _read_timeout_seconds
         model._connection = None
     _connection = None
     _bound_key = key
@@ -72,7 +83,8 @@ def connection() -> Connection:
     global _connection
     if _connection is None:
         model = ALL_MODELS[0]
-        _connection = Connection(region=model.Meta.region, host=model.Meta.host)
+        options = {} if _read_timeout_seconds is None else {"read_timeout_seconds": _read_timeout_seconds}
+        _connection = Connection(region=model.Meta.region, host=model.Meta.host, **options)
     return _connection
 
 
