@@ -241,6 +241,13 @@ def agency_stats():
 
 # ---------------------------------------------------------------- admin
 
+@app.route("/v1/admin/appeals/{appeal_id}/hide-text", methods=["POST"])
+def admin_hide_text(appeal_id):
+    from chalicelib import moderation
+
+    return moderation.hide_text(principal(ADMIN_ROLES), appeal_id, request_body(), now())
+
+
 @app.route("/v1/admin/calendar", methods=["GET"])
 def admin_calendar():
     principal(ADMIN_ROLES)

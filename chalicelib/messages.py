@@ -239,6 +239,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "uz": "{appeal_id}-murojaat {into_appeal_id}-murojaatning takrori emas: takror murojaatni oʻsha arizachi asl murojaatdan keyin yuboradi.",
         "uz-Cyrl": "{appeal_id}-мурожаат {into_appeal_id}-мурожаатнинг такрори эмас: такрор мурожаатни ўша аризачи асл мурожаатдан кейин юборади.",
     },
+    "text_already_hidden": {
+        "en": "The text of this appeal is already hidden.",
+        "ru": "Текст этого обращения уже скрыт.",
+        "uz": "Bu murojaatning matni allaqachon yashirilgan.",
+        "uz-Cyrl": "Бу мурожаатнинг матни аллақачон яширилган.",
+    },
     "conflict": {
         "en": "The appeal was changed by someone else at the same time. Reload it and try again.",
         "ru": "Обращение одновременно изменил кто-то другой. Загрузите его заново и повторите попытку.",
