@@ -130,6 +130,19 @@ def write_credentials(path: Path, credentials: dict) -> None:
     os.replace(temporary, path)
 
 
+LOCAL_DIGEST_RECIPIENT = {"name": "Local administrator", "email": "admin@murojaat.example.org", "language": "uz"}
+
+
+def ensure_digest_recipient(now: datetime) -> bool:
+    """Add one administrator who receives the weekly digest, unless there is one already."""
+    from chalicelib import recipients
+
+    if recipients.active_recipients():
+        return False
+    recipients.create_recipient(dict(LOCAL_DIGEST_RECIPIENT), now)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("credentials_file", type=Path, help="where to write the API keys (JSON)")
@@ -148,14 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     seeded = agencies.seed_agencies(now)
     bucket_created = ensure_bucket(settings)
     identity_added = ensure_sender_identity(settings)
+    recipient_added = ensure_digest_recipient(now)
 
     stored = _read_credentials(args.credentials_file) if args.reuse_credentials else {}
     credentials, keys_created = build_credentials(stored, now)
     write_credentials(args.credentials_file, credentials)
 
     logger.info("Created %s tables, seeded %s agencies, created bucket: %s, verified sender: %s, "
-                "created %s API keys", len(tables), len(seeded), bucket_created, identity_added,
-                keys_created)
+                "added digest recipient: %s, created %s API keys", len(tables), len(seeded), bucket_created,
+                identity_added, recipient_added, keys_created)
     return 0
 
 
