@@ -141,7 +141,10 @@ def new_captcha():
 def submit_appeal():
     def handler():
         body, settings, moment = request_body(), config.get_settings(), now()
-        result = appeals.submit_appeal(body, moment, settings, captchas.consume)
+        address = client_ip()
+        result = appeals.submit_appeal(
+            body, moment, settings,
+            lambda captcha_id, answer, at, stage: captchas.consume(captcha_id, answer, at, stage, client_ip=address))
         return Response(body=result, status_code=201)
 
     return idempotent("submit", handler)

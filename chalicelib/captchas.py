@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from chalicelib import rate_limits
 from chalicelib.config import Settings
 from chalicelib.errors import BadRequest
 from chalicelib.events import format_timestamp
@@ -68,11 +69,16 @@ def create_challenge(now: datetime, settings: Settings, *, with_audio: bool = Fa
     return result
 
 
-def consume(captcha_id: object, answer: object, now: datetime, settings: Settings) -> None:
+def consume(captcha_id: object, answer: object, now: datetime, settings: Settings,
+            client_ip: str | None = None) -> None:
     """Use up the challenge and check the answer.
+
+    With `client_ip`, wrong answers are counted per address, and an address
+    over WRONG_CAPTCHAS_PER_IP is refused before its answer is looked at.
 
     :raises BadRequest: captcha_not_found, captcha_expired (also for a used
         challenge) or captcha_wrong, each naming the field to fix.
+    :raises TooManyRequests: rate_limited when the address sent too many wrong answers.
     """
     if not isinstance(captcha_id, str) or not CAPTCHA_ID_PATTERN.match(captcha_id):
         raise BadRequest("captcha_not_found", field="captcha_id")
@@ -80,6 +86,9 @@ def consume(captcha_id: object, answer: object, now: datetime, settings: Setting
         raise BadRequest("field_required", field="captcha_answer")
     if not isinstance(answer, str) or len(answer) > 50:
         raise BadRequest("field_invalid", field="captcha_answer", reason="expected the characters in the picture")
+    subject = rate_limits.ip_subject(client_ip) if client_ip else None
+    if subject:
+        rate_limits.check(rate_limits.WRONG_CAPTCHAS_PER_IP, subject, now)
 
     challenge = CaptchaModel(captcha_id)
     not_used_yet = CaptchaModel.captcha_id.exists() & CaptchaModel.used_at.does_not_exist()
@@ -107,4 +116,6 @@ def consume(captcha_id: object, answer: object, now: datetime, settings: Setting
     # compare_digest accepts non-ASCII only as bytes.
     if test_answer and hmac.compare_digest(test_answer.upper().encode("utf-8"), typed.encode("utf-8", "replace")):
         return
+    if subject:
+        rate_limits.hit(rate_limits.WRONG_CAPTCHAS_PER_IP, subject, now)
     raise BadRequest("captcha_wrong", field="captcha_answer")

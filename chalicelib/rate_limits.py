@@ -37,6 +37,9 @@ WRONG_CODES_PER_IP = Limit("wrong-code-ip", 30, timedelta(hours=1))
 # being used to flood a citizen's mailbox.
 RESETS_PER_APPEAL = Limit("code-reset-appeal", 3, timedelta(hours=24))
 RESETS_PER_IP = Limit("code-reset-ip", 3, timedelta(hours=1))
+# A captcha is single-use, so each guess costs a new picture; this limit caps
+# how many wrong answers one address may send, which bounds an OCR brute force.
+WRONG_CAPTCHAS_PER_IP = Limit("wrong-captcha-ip", 30, timedelta(hours=1))
 
 
 def ip_subject(client_ip: str) -> str:
