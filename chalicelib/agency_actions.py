@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from chalicelib import appeals, calendars, deadlines
 from chalicelib.auth import Principal
-from chalicelib.counters import add_counter_updates
 from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.events import sha256_text
 from chalicelib.models import AppealModel
@@ -86,9 +85,6 @@ def forward(principal: Principal, appeal_id: str, body: dict, now: datetime) -> 
     appeal.breached_at = None
     _apply_due(appeal, due_for(appeal, calendar))
 
-    def count_at_sender(transaction) -> None:
-        add_counter_updates(transaction, from_agency_id, today, {"forwarded_out": 1})
-
     appeals.commit_change(
         appeal,
         event_type="forwarded",
@@ -97,7 +93,7 @@ def forward(principal: Principal, appeal_id: str, body: dict, now: datetime) -> 
         actor=principal.actor,
         now=now,
         counters={"forwarded_in": 1},
-        extra=count_at_sender,
+        other_counters=[(from_agency_id, today, {"forwarded_out": 1})],
         note=reason,
     )
     return {"appeal_id": appeal.appeal_id, "agency_id": to_agency_id, "forwarded_from": from_agency_id,

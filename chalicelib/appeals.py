@@ -25,7 +25,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import calendars, config, db, deadlines, rate_limits
 from chalicelib.auth import Principal
 from chalicelib.config import Settings
-from chalicelib.counters import add_counter_updates
+from chalicelib.counters import CounterUpdates, add_counter_updates
 from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
 from chalicelib.events import GENESIS_HASH, build_event, format_timestamp, sha256_text
 from chalicelib.models import (
@@ -365,6 +365,32 @@ def prepare_change(appeal: AppealModel, *, event_type: str, payload: dict, actor
     return expected_seq, event
 
 
+def overdue_marker(agency_id: str, due_date: str, is_open: bool, is_breached: bool) -> str | None:
+    """Return how an appeal is counted in open_breached: "<agency>|<due date>", or None when not counted."""
+    return f"{agency_id}|{due_date}" if is_open and is_breached else None
+
+
+def _recount_overdue(appeal: AppealModel) -> list[tuple[str, date, int]]:
+    """Move the appeal between open_breached counters to match its state; return the increments.
+
+    An open appeal that the deadline scan marked breached counts once, for its
+    agency and the periods of its due date, so the statistics job reads open
+    overdue appeals from counters instead of querying them.
+    """
+    new = overdue_marker(appeal.agency_id, appeal.due_date, appeal.status in OPEN_STATUSES,
+                         appeal.breached_at is not None)
+    old = appeal.overdue_counted
+    if new == old:
+        return []
+    changes = []
+    for marker, amount in ((old, -1), (new, 1)):
+        if marker:
+            agency_id, due_date = marker.split("|")
+            changes.append((agency_id, date.fromisoformat(due_date), amount))
+    appeal.overdue_counted = new
+    return changes
+
+
 def save_change_in(transaction: TransactWrite, appeal: AppealModel, expected_seq: int,
                    event: AppealEventModel) -> None:
     """Add a prepared change of `appeal` and its event to `transaction`."""
@@ -376,22 +402,31 @@ def commit_change(appeal: AppealModel, *, event_type: str, payload: dict, actor:
                   counters: dict[str, int] | None = None, counter_agency: str | None = None,
                   counter_day: date | None = None,
                   extra: Callable[[TransactWrite], None] | None = None,
-                  note: str | None = None) -> AppealEventModel:
+                  note: str | None = None,
+                  other_counters: list[tuple[str, date, dict[str, int]]] | None = None) -> AppealEventModel:
     """Save `appeal` (already changed in memory) with its next event, in one transaction.
 
     `note` is a reason the applicant must be given, such as an extension's. It is
     shown in the appeal's history, while the event stores only its hash.
+    `other_counters` are increments of (agency, day) pairs besides `counters`;
+    all counter increments go through here, because a transaction may touch
+    each counter item only once.
 
     :raises Conflict: when the appeal changed since it was read.
     """
     expected_seq, event = prepare_change(appeal, event_type=event_type, payload=payload, actor=actor,
                                          now=now, note=note)
+    updates = CounterUpdates()
+    if counters:
+        updates.add(counter_agency or appeal.agency_id, counter_day or deadlines.local_date(now), counters)
+    for agency_id, day, increments in other_counters or []:
+        updates.add(agency_id, day, increments)
+    for agency_id, day, amount in _recount_overdue(appeal):
+        updates.add(agency_id, day, {"open_breached": amount})
 
     def build(transaction: TransactWrite) -> None:
         save_change_in(transaction, appeal, expected_seq, event)
-        if counters:
-            add_counter_updates(transaction, counter_agency or appeal.agency_id,
-                                counter_day or deadlines.local_date(now), counters)
+        updates.apply(transaction)
         if extra:
             extra(transaction)
         _queue_citizen_notice(transaction, appeal, event, note, now)

@@ -133,7 +133,7 @@ def _period_figures(agency_ids: list[str], public_ids: list[str], counts: dict, 
     prior_mean, prior_variance, _ = stats.pooled_prior(counts[(agency_id, period)] for agency_id in public_ids)
     figures = {}
     for agency_id in agency_ids:
-        overdue = stats.count_open_overdue(agency_id, period, today)
+        overdue = stats.open_overdue(counts[(agency_id, period)])
         figures[agency_id] = stats.derive_figures(counts[(agency_id, period)], overdue, period, prior_mean,
                                                   prior_variance, settings)
     summed = {name: sum(counts[(agency_id, period)][name] for agency_id in public_ids) for name in COUNTER_FIELDS}

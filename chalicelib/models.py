@@ -125,6 +125,9 @@ class AppealModel(Model):
     extension_until = UnicodeAttribute(null=True)
     forwarded_from = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
+    # "<agency_id>|<due date>" while this appeal is counted in that agency's
+    # open_breached counter for the periods of that date, else absent.
+    overdue_counted = UnicodeAttribute(null=True)
     breached_at = UnicodeAttribute(null=True)
     answer_text = UnicodeAttribute(null=True)
     answered_at = UnicodeAttribute(null=True)
@@ -233,6 +236,7 @@ class CounterModel(Model):
     completed_on_time = NumberAttribute(null=True)
     dismissed = NumberAttribute(null=True)
     merged = NumberAttribute(null=True)
+    open_breached = NumberAttribute(null=True)
     breached = NumberAttribute(null=True)
     answers_read = NumberAttribute(null=True)
     rated = NumberAttribute(null=True)

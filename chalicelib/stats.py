@@ -32,6 +32,7 @@ from typing import Iterable, Mapping
 from chalicelib import calendars, deadlines
 from chalicelib.auth import Principal
 from chalicelib.config import ConfigurationError
+from chalicelib.appeals import overdue_marker
 from chalicelib.counters import COUNTER_FIELDS, agency_counter_id, periods_for
 from chalicelib.errors import BadRequest
 from chalicelib.events import format_timestamp
@@ -147,22 +148,16 @@ def read_counters(agency_ids: Iterable[str], periods: Iterable[str]) -> dict[tup
             for agency_id in agency_ids for period in periods}
 
 
-def count_open_overdue(agency_id: str, period: str, today: date) -> int:
-    """Count the agency's open appeals past their due date. For a month or week, count only those due in it.
+def open_overdue(counts: dict[str, int]) -> int:
+    """Return the open appeals past due of one scope and period, from its counters.
 
-    An appeal is overdue from the local midnight after its due date, so "past
-    due" means a due date before `today` (Tashkent).
+    The deadline scan marks an appeal breached within the hour after its term
+    ends, and each change of the appeal keeps the open_breached counter of its
+    agency and due date in step. So this is the number of open appeals due in
+    the period and marked overdue, at most an hour behind the clock, read
+    without querying any appeal.
     """
-    inbox_key = f"{agency_id}#open"
-    bounds = period_bounds(period)
-    if bounds is None:
-        return AppealModel.inbox_index.count(inbox_key, range_key_condition=AppealModel.inbox_due < today.isoformat())
-    first, last = bounds
-    last = min(last, today - timedelta(days=1))
-    if last < first:
-        return 0
-    condition = AppealModel.inbox_due.between(first.isoformat(), f"{last.isoformat()}#~")
-    return AppealModel.inbox_index.count(inbox_key, range_key_condition=condition)
+    return counts["open_breached"]
 
 
 # ---------------------------------------------------------------- figures
@@ -321,7 +316,7 @@ def stats_recompute(now: datetime, settings: RankingSettings | None = None) -> d
         prior_mean, prior_variance, _ = pooled_prior(counters[(agency_id, period)] for agency_id in public_ids)
         figures_by_agency = {}
         for agency_id in agency_ids:
-            overdue = count_open_overdue(agency_id, period, today)
+            overdue = open_overdue(counters[(agency_id, period)])
             figures = derive_figures(counters[(agency_id, period)], overdue, period, prior_mean, prior_variance,
                                      settings)
             if period == "all":
@@ -364,27 +359,53 @@ def _add(totals: dict[CounterKey, dict[str, int]], agency_id: str, day: date, in
 def _replay(events: Iterable[AppealEventModel], totals: dict[CounterKey, dict[str, int]]) -> None:
     """Add one appeal's events to `totals` the way the live transactions add them."""
     answered_day = None
+    state = {"agency_id": None, "due_date": None, "open": True, "breached": False}
+    counted = None
     for event in events:
         day = date.fromisoformat(event.day)
         payload = json.loads(event.payload)
-        if event.type == "submitted":
-            _add(totals, event.agency_id, day, {"received": 1})
-        elif event.type == "forwarded":
-            _add(totals, payload["to"], day, {"forwarded_in": 1})
-            _add(totals, payload["from"], day, {"forwarded_out": 1})
-        elif event.type == "answered":
+        _replay_counts(event, day, payload, answered_day, totals)
+        if event.type == "answered":
             answered_day = day
-            _add(totals, event.agency_id, day, {"completed": 1, "completed_on_time": 1 if payload["on_time"] else 0})
-        elif event.type == "answer_read":
-            _add(totals, event.agency_id, answered_day, {"answers_read": 1})
-        elif event.type == "rated":
-            _add(totals, event.agency_id, answered_day, _rating_increments(payload))
-        elif event.type == "dismissed":
-            _add(totals, event.agency_id, day, {"dismissed": 1})
-        elif event.type == "merged":
-            _add(totals, event.agency_id, day, {"merged": 1})
+
+        # Mirror appeals._recount_overdue: follow the state the event leaves behind.
+        if event.type in ("submitted", "forwarded"):
+            state.update(agency_id=payload.get("to", event.agency_id), due_date=payload["due_date"], breached=False)
+        elif event.type in ("extended", "study", "due_date_recomputed"):
+            state["due_date"] = payload["due_date"]
         elif event.type == "breached":
-            _add(totals, event.agency_id, day, {"breached": 1})
+            state["breached"] = True
+        elif event.type in ("answered", "dismissed", "merged"):
+            state["open"] = False
+        marker = overdue_marker(state["agency_id"], state["due_date"], state["open"], state["breached"])
+        if marker != counted:
+            for old_or_new, amount in ((counted, -1), (marker, 1)):
+                if old_or_new:
+                    agency_id, due_date = old_or_new.split("|")
+                    _add(totals, agency_id, date.fromisoformat(due_date), {"open_breached": amount})
+            counted = marker
+
+
+def _replay_counts(event: AppealEventModel, day: date, payload: dict, answered_day: date | None,
+               totals: dict[CounterKey, dict[str, int]]) -> None:
+    """Add the counts one event adds in its own transaction, apart from open_breached."""
+    if event.type == "submitted":
+        _add(totals, event.agency_id, day, {"received": 1})
+    elif event.type == "forwarded":
+        _add(totals, payload["to"], day, {"forwarded_in": 1})
+        _add(totals, payload["from"], day, {"forwarded_out": 1})
+    elif event.type == "answered":
+        _add(totals, event.agency_id, day, {"completed": 1, "completed_on_time": 1 if payload["on_time"] else 0})
+    elif event.type == "answer_read":
+        _add(totals, event.agency_id, answered_day, {"answers_read": 1})
+    elif event.type == "rated":
+        _add(totals, event.agency_id, answered_day, _rating_increments(payload))
+    elif event.type == "dismissed":
+        _add(totals, event.agency_id, day, {"dismissed": 1})
+    elif event.type == "merged":
+        _add(totals, event.agency_id, day, {"merged": 1})
+    elif event.type == "breached":
+        _add(totals, event.agency_id, day, {"breached": 1})
 
 
 def _rating_increments(payload: dict) -> dict[str, int]:
