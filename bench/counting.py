@@ -240,7 +240,9 @@ class RequestRecorder:
                 request.tables.append(body["TableName"])
                 if kind == "Put":
                     request.writes.append(self._write(body["TableName"], body["Item"], body["Item"]))
-                elif kind in ("Update", "Delete"):
+                elif kind in ("Update", "Delete", "ConditionCheck"):
+                    # A ConditionCheck writes nothing, but is counted like a
+                    # write of the item it checks, which errs on the high side.
                     request.writes.append(self._write(body["TableName"], body["Key"]))
         elif operation == "BatchWriteItem":
             for table, actions in params["RequestItems"].items():

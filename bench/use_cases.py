@@ -74,17 +74,21 @@ def run_use_cases(client, keys: dict[str, str], recorder: RequestRecorder | None
 
     `keys` maps "officer" and "head" to API keys of the agency "mvd".
     """
-    from chalicelib import calendars
+    from chalicelib import appeals, calendars
 
     recorder = recorder or RequestRecorder(REGION)
     recorder.attach_models()
     runner = UseCaseRunner(client, recorder)
 
     runner.measure("captcha", "POST", "/v1/captcha", _headers(), {})
-    # A new Lambda instance starts without the calendar, which is then cached for calendars.CACHE_SECONDS.
+    # A new Lambda instance starts without the agency, the last appeal number
+    # and the calendar, which it then keeps (see appeals and calendars).
+    appeals.clear_agency_cache()
     calendars._cache = None
     runner.submit("submit (new instance)")
     created = runner.submit("submit")
+    _take_number_elsewhere()
+    runner.submit("submit after another instance's")
     citizen = _headers({"X-Access-Code": created["access_code"]})
     appeal_path = f"/v1/appeals/{created['appeal_id']}"
     agency_path = f"/v1/agency/appeals/{created['appeal_id']}"
@@ -105,6 +109,15 @@ def run_use_cases(client, keys: dict[str, str], recorder: RequestRecorder | None
     runner.measure("extension", "POST", f"/v1/agency/appeals/{to_extend['appeal_id']}/extension",
                    _bearer(keys["head"]), {"reason": "Qo'shimcha tekshiruv"})
     return runner.results
+
+
+def _take_number_elsewhere() -> None:
+    """Move the appeal-number counter on by one, as a submission on another Lambda instance would."""
+    from chalicelib.models import CounterModel
+
+    year = str(datetime.now(timezone.utc).year)
+    counter = CounterModel.get("appeal-number", year, consistent_read=True)
+    counter.update(actions=[CounterModel.last_number.add(1)])
 
 
 def create_agency_keys() -> dict[str, str]:

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import calendars, config, db, deadlines, rate_limits
 from chalicelib.auth import Principal
 from chalicelib.config import Settings
 from chalicelib.counters import CounterUpdates, add_counter_updates
-from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unauthorized
+from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized
 from chalicelib.events import GENESIS_HASH, build_event, format_timestamp, sha256_text
 from chalicelib.models import (
     AgencyModel, AppealEventModel, AppealModel, Applicant, CounterModel, IdempotencyModel,
@@ -119,7 +119,9 @@ _agency_cache: dict[tuple[str, str], tuple[float, AgencyModel]] = {}
 
 
 def clear_agency_cache() -> None:
+    """Forget what this process cached: agencies and the last appeal numbers (for tests)."""
     _agency_cache.clear()
+    _number_hints.clear()
 
 
 def get_agency(agency_id: str, field: str = "agency_id") -> AgencyModel:
@@ -179,7 +181,7 @@ def _content_digest(appeal: AppealModel) -> str:
 
 
 def submit_appeal(body: dict, now: datetime, settings: Settings,
-                  check_captcha: Callable[[object, object, datetime, Settings], None]) -> dict:
+                  check_captcha: Callable[[object, object, datetime, Settings], rate_limits.Guard | None]) -> dict:
     """Register a citizen's appeal and return its number, access code and due date.
 
     The fields are checked before the captcha is used up, so a citizen who
@@ -188,11 +190,12 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
     :raises BadRequest, NotFound, PayloadTooLarge: for invalid input.
     :raises Conflict: duplicate_submission, naming the first appeal, when the
         same applicant sent the same appeal within DUPLICATE_WINDOW.
+    :raises TooManyRequests: rate_limited, from the guard `check_captcha` returns.
     :raises ServiceUnavailable: when no number could be allocated after retries.
     """
     submission = parse_submission(body, settings)
     get_agency(submission.agency_id)
-    check_captcha(body.get("captcha_id"), body.get("captcha_answer"), now, settings)
+    guard = check_captcha(body.get("captcha_id"), body.get("captcha_answer"), now, settings)
 
     calendar = calendars.current_calendar()
     # ZRU-445 Art 23: registered on the day of receipt, or on the next working day.
@@ -201,8 +204,10 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
     year = deadlines.local_date(now).year
     access_code = _new_access_code()
 
+    last_number = _number_hints.get((CounterModel.Meta.table_name, year))
     for attempt in range(1, NUMBER_ATTEMPTS + 1):
-        last_number = _last_number(year)
+        if last_number is None:
+            last_number = _last_number(year)
         number = last_number + 1
         appeal_id = f"{year}-{number:06d}"
         appeal = AppealModel(
@@ -260,18 +265,23 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
             response={"appeal_id": appeal_id},
         )
 
-        def build(transaction: TransactWrite) -> None:
-            # First in the transaction, so its cancellation reason is the first one.
-            transaction.save(duplicate_marker, condition=(
+        def build(transaction: TransactWrite, expected: int = last_number, number: int = number) -> None:
+            if guard is not None:
+                guard.add_to(transaction)
+            # ALL_OLD returns the item that failed its condition, which tells
+            # the marker from the counter and gives the counter's value.
+            transaction.save(duplicate_marker, return_values="ALL_OLD", condition=(
                 IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now)))
             counter = CounterModel("appeal-number", str(year), last_number=number)
-            if last_number == 0:
-                transaction.save(counter, condition=CounterModel.counter_id.does_not_exist())
+            if expected == 0:
+                transaction.save(counter, condition=CounterModel.counter_id.does_not_exist(),
+                                 return_values="ALL_OLD")
             else:
                 transaction.update(
                     counter,
                     actions=[CounterModel.last_number.set(number)],
-                    condition=CounterModel.last_number == last_number,
+                    condition=CounterModel.last_number == expected,
+                    return_values="ALL_OLD",
                 )
             transaction.save(appeal, condition=AppealModel.appeal_id.does_not_exist())
             transaction.save(event, condition=AppealEventModel.appeal_id.does_not_exist())
@@ -281,15 +291,26 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
         try:
             db.transact(build)
         except TransactWriteError as exc:
-            codes = db.cancellation_codes(exc)
-            if codes and codes[0] == "ConditionalCheckFailed":
-                first = IdempotencyModel.get(duplicate_marker.key, consistent_read=True)
-                raise Conflict("duplicate_submission", appeal_id=first.response["appeal_id"]) from None
-            if "ConditionalCheckFailed" in codes:
-                # Another submission took this number first; read the counter again.
+            reasons = [reason for reason in exc.cancellation_reasons if reason is not None]
+            if guard is not None and reasons and exc.cancellation_reasons[0] is not None \
+                    and exc.cancellation_reasons[0].code == "ConditionalCheckFailed":
+                raise guard.error() from None
+            failed = [reason for reason in reasons if reason.code == "ConditionalCheckFailed"]
+            if not failed:
+                raise
+            _number_hints.pop((CounterModel.Meta.table_name, year), None)
+            for reason in failed:
+                old = reason.raw_item or {}
+                if old.get("key", {}).get("S") == duplicate_marker.key:
+                    first = IdempotencyModel.from_raw_data(old)
+                    raise Conflict("duplicate_submission", appeal_id=first.response["appeal_id"]) from None
+            # Another submission took this number first. The counter's
+            # current value comes with the cancellation when it exists.
+            last_number = _counter_value(failed, year)
+            if last_number is None:
                 time.sleep(random.uniform(0, NUMBER_RETRY_DELAY_SECONDS * attempt))
-                continue
-            raise
+            continue
+        _number_hints[(CounterModel.Meta.table_name, year)] = number
         return {
             "appeal_id": appeal_id,
             "access_code": access_code,
@@ -300,6 +321,21 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
             "due_explanation": deadlines.explain(due.basis, submission.language),
         }
     raise ServiceUnavailable(retry_after=1)
+
+
+# The last appeal number this process allocated, per table and year. The next
+# submission tries the number after it without reading the counter; if
+# another process took numbers meanwhile, the transaction fails and its
+# cancellation reason carries the counter's value for the retry.
+_number_hints: dict[tuple[str, int], int] = {}
+
+
+def _counter_value(failed: list, year: int) -> int | None:
+    for reason in failed:
+        old = reason.raw_item or {}
+        if old.get("counter_id", {}).get("S") == "appeal-number" and old.get("period", {}).get("S") == str(year):
+            return int(CounterModel.from_raw_data(old).last_number or 0)
+    return None
 
 
 def _last_number(year: int) -> int:
@@ -475,9 +511,13 @@ def _check_access(appeal_id: str, access_code: str | None, now: datetime,
                   client_ip: str | None = None) -> AppealModel:
     """Return the appeal when `access_code` is its code.
 
-    The wrong-code limits are checked before the code is compared, so once an
-    appeal or a client address has used them up, even the right code gets a
-    429 until the window ends.
+    The appeal's wrong-code count is kept on the appeal item and checked
+    before the code is compared, so once an appeal has used up its limit even
+    the right code gets a 429 until the window ends. The client address's
+    count is checked only after a wrong code: an address over its limit gets
+    429 for wrong codes but still opens an appeal with the right one, so that
+    citizens behind one carrier-grade NAT address with a scanner are not
+    locked out. Checking the address first would cost a read on every view.
 
     :raises NotFound, Unauthorized: for an unknown appeal or a missing or wrong code.
     :raises TooManyRequests: rate_limited, after too many wrong codes.
@@ -486,18 +526,48 @@ def _check_access(appeal_id: str, access_code: str | None, now: datetime,
         raise NotFound("appeal_not_found", appeal_id=appeal_id)
     if not access_code or not access_code.strip():
         raise Unauthorized("access_code_required", field="X-Access-Code")
-    subjects = [(rate_limits.WRONG_CODES_PER_APPEAL, appeal_id)]
-    if client_ip:
-        subjects.append((rate_limits.WRONG_CODES_PER_IP, rate_limits.ip_subject(client_ip)))
-    for limit, subject in subjects:
-        rate_limits.check(limit, subject, now)
+    limit = rate_limits.WRONG_CODES_PER_APPEAL
+    window = rate_limits.window_id(limit, now)
 
     appeal = load_appeal(appeal_id)
-    if not hmac.compare_digest(appeal.access_code_hash, _hash_access_code(appeal_id, access_code)):
-        for limit, subject in subjects:
-            rate_limits.hit(limit, subject, now)
-        raise Unauthorized("access_code_invalid", field="X-Access-Code")
-    return appeal
+    if appeal.code_failures_window == window and int(appeal.code_failures or 0) >= limit.max_count:
+        raise rate_limits.refusal(limit, now)
+    if hmac.compare_digest(appeal.access_code_hash, _hash_access_code(appeal_id, access_code)):
+        return appeal
+    refused = None if _count_wrong_code(appeal_id, window) else rate_limits.refusal(limit, now)
+    if client_ip:
+        try:
+            rate_limits.hit(rate_limits.WRONG_CODES_PER_IP, rate_limits.ip_subject(client_ip), now)
+        except TooManyRequests as exc:
+            refused = refused or exc
+    if refused is not None:
+        raise refused
+    raise Unauthorized("access_code_invalid", field="X-Access-Code")
+
+
+def _count_wrong_code(appeal_id: str, window: str) -> bool:
+    """Add one wrong code to the appeal's count for `window`; return False when the limit was reached.
+
+    The update leaves `event_seq` alone, so it never conflicts with a change
+    of the appeal, and it creates nothing when the appeal is gone.
+    """
+    limit = rate_limits.WRONG_CODES_PER_APPEAL
+    appeal = AppealModel(appeal_id)
+    same_window = AppealModel.appeal_id.exists() & (AppealModel.code_failures_window == window)
+    new_window = AppealModel.appeal_id.exists() & (
+        AppealModel.code_failures_window.does_not_exist() | (AppealModel.code_failures_window != window))
+    attempts = [
+        ([AppealModel.code_failures.add(1)], same_window & (AppealModel.code_failures < limit.max_count)),
+        ([AppealModel.code_failures_window.set(window), AppealModel.code_failures.set(1)], new_window),
+    ]
+    for actions, condition in attempts:
+        try:
+            appeal.update(actions=actions, condition=condition)
+            return True
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+    return False
 
 
 def view_for_citizen(appeal_id: str, access_code: str | None, now: datetime, language: str,

@@ -115,6 +115,10 @@ class AppealModel(Model):
     applicant = Applicant()
     applicant_key = UnicodeAttribute()
     access_code_hash = UnicodeAttribute()
+    # Wrong access codes in the current window (rate_limits.WRONG_CODES_PER_APPEAL),
+    # kept on the appeal so that checking them costs no read of its own.
+    code_failures = NumberAttribute(null=True)
+    code_failures_window = UnicodeAttribute(null=True)
     submitted_at = UnicodeAttribute()
     registered_on = UnicodeAttribute()
     received_by_agency_on = UnicodeAttribute()

@@ -6,6 +6,11 @@ client may make up to twice `max_count` attempts around a window boundary.
 Each attempt is one atomic ADD on the window's item, conditional on the count
 being below the limit, so concurrent requests cannot push it past the limit.
 Client IP addresses are stored only as SHA-256 digests.
+
+A route that ends in a write transaction need not read the window's item
+first: `Guard.add_to` puts the same "below the limit" condition into the
+transaction as a ConditionCheck. PynamoDB sends ConditionChecks before the
+other items, so the guard's cancellation reason comes first.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import TooManyRequests
 from chalicelib.events import format_timestamp
@@ -30,7 +36,8 @@ class Limit:
 
 # A wrong access code counts against both the appeal and the client's address.
 # An access code has 96 random bits, so guessing one is hopeless even without
-# a limit. The limits stop scripted scans and keep their cost bounded.
+# a limit. The limits stop scripted scans and keep their cost bounded. The
+# appeal's count is kept on the appeal item (see appeals._check_access).
 WRONG_CODES_PER_APPEAL = Limit("wrong-code-appeal", 10, timedelta(hours=1))
 WRONG_CODES_PER_IP = Limit("wrong-code-ip", 30, timedelta(hours=1))
 # Each reset sends an e-mail, so resets are limited to keep the portal from
@@ -62,19 +69,40 @@ def _retry_after(end: datetime, now: datetime) -> int:
     return max(1, math.ceil((end - now).total_seconds()))
 
 
-def check(limit: Limit, subject: str, now: datetime) -> None:
-    """Raise when `subject` has used up `limit` in the current window; change nothing.
+def _below_limit(limit: Limit):
+    return RateLimitModel.count.does_not_exist() | (RateLimitModel.count < limit.max_count)
 
-    :raises TooManyRequests: rate_limited, with Retry-After set to the seconds
-        until the window ends.
-    """
-    start, end = _window(limit, now)
-    try:
-        item = RateLimitModel.get(_key(limit, subject, start), consistent_read=True)
-    except DoesNotExist:
-        return
-    if int(item.count or 0) >= limit.max_count:
-        raise TooManyRequests(_retry_after(end, now))
+
+@dataclass(frozen=True)
+class Guard:
+    """A limit to be checked inside a write transaction instead of by a read before it."""
+
+    limit: Limit
+    subject: str
+    now: datetime
+
+    @property
+    def key(self) -> str:
+        return _key(self.limit, self.subject, _window(self.limit, self.now)[0])
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        """Make `transaction` fail unless the subject is still below the limit; count nothing."""
+        # A missing item passes: attribute_not_exists holds for every attribute of it.
+        transaction.condition_check(RateLimitModel, self.key, condition=_below_limit(self.limit))
+
+    def error(self) -> TooManyRequests:
+        """Return the error for a transaction that this guard cancelled."""
+        return refusal(self.limit, self.now)
+
+
+def window_id(limit: Limit, now: datetime) -> str:
+    """Return a name of the window of `limit` that contains `now`, for counts kept on other items."""
+    return format_timestamp(_window(limit, now)[0])
+
+
+def refusal(limit: Limit, now: datetime) -> TooManyRequests:
+    """Return the 429 for `limit` used up at `now`, with Retry-After until the window ends."""
+    return TooManyRequests(_retry_after(_window(limit, now)[1], now))
 
 
 def hit(limit: Limit, subject: str, now: datetime) -> int:
@@ -85,7 +113,7 @@ def hit(limit: Limit, subject: str, now: datetime) -> int:
     """
     start, end = _window(limit, now)
     item = RateLimitModel(_key(limit, subject, start))
-    below_limit = RateLimitModel.count.does_not_exist() | (RateLimitModel.count < limit.max_count)
+    below_limit = _below_limit(limit)
     try:
         item.update(
             actions=[

@@ -81,6 +81,22 @@ def test_numbers_are_sequential(client):
     assert int(second.split("-")[1]) == int(first.split("-")[1]) + 1
 
 
+def test_number_taken_by_another_instance_is_skipped_without_gap(client):
+    from chalicelib.models import CounterModel
+
+    first = json.loads(submit(client, text="Birinchi murojaat.").body)["appeal_id"]
+    year = first.split("-")[0]
+    # Another Lambda instance registered numbers 2 to 5 meanwhile, so this
+    # process's guess of number 2 is stale.
+    CounterModel("appeal-number", year, last_number=5).save()
+
+    response = submit(client, text="Ikkinchi murojaat.")
+
+    assert response.status_code == 201
+    assert json.loads(response.body)["appeal_id"] == f"{year}-000006"
+    assert CounterModel.get("appeal-number", year).last_number == 6
+
+
 @pytest.mark.parametrize("field", ["full_name", "address"])
 def test_submit_without_name_or_address_is_anonymous(client, field):
     body = appeal_body()

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib import appeals, config, rate_limits
 from chalicelib.errors import TooManyRequests, Unauthorized
-from chalicelib.models import RateLimitModel
+from chalicelib.models import AppealModel, RateLimitModel
 
 NOW = datetime(2026, 3, 10, 12, 20, tzinfo=timezone.utc)
 THREE_PER_HOUR = rate_limits.Limit("test", 3, timedelta(hours=1))
@@ -63,16 +63,6 @@ def test_subjects_are_counted_apart(tables):
     assert rate_limits.hit(THREE_PER_HOUR, "b", NOW) == 1
 
 
-def test_check_changes_nothing(tables):
-    rate_limits.check(THREE_PER_HOUR, "a", NOW)
-    assert list(RateLimitModel.scan()) == []
-
-    for _ in range(3):
-        rate_limits.hit(THREE_PER_HOUR, "a", NOW)
-    with pytest.raises(TooManyRequests):
-        rate_limits.check(THREE_PER_HOUR, "a", NOW + timedelta(minutes=39))
-
-
 def test_item_expires_after_window(tables):
     rate_limits.hit(THREE_PER_HOUR, "a", NOW)
 
@@ -122,6 +112,52 @@ def test_right_codes_are_not_counted(tables):
         appeals.view_for_citizen(created["appeal_id"], created["access_code"], NOW, "uz", "10.0.0.1")
 
     assert list(RateLimitModel.scan()) == []
+    assert AppealModel.get(created["appeal_id"]).code_failures is None
+
+
+def test_wrong_codes_leave_the_appeal_unchanged(tables):
+    created = register(NOW)
+    before = AppealModel.get(created["appeal_id"])
+
+    for _ in range(3):
+        with pytest.raises(Unauthorized):
+            appeals.view_for_citizen(created["appeal_id"], "WRONG-CODE", NOW, "uz")
+
+    after = AppealModel.get(created["appeal_id"])
+    assert after.code_failures == 3
+    assert after.event_seq == before.event_seq
+    assert after.last_event_hash == before.last_event_hash
+    # The count does not stop the citizen, and does not break the ledger.
+    assert appeals.view_for_citizen(created["appeal_id"], created["access_code"], NOW, "uz")["status"] == "registered"
+
+
+def test_count_starts_again_in_next_window(tables):
+    created = register(NOW)
+    for _ in range(10):
+        with pytest.raises(Unauthorized):
+            appeals.view_for_citizen(created["appeal_id"], "WRONG-CODE", NOW, "uz")
+
+    later = NOW + timedelta(hours=1)
+    with pytest.raises(Unauthorized):
+        appeals.view_for_citizen(created["appeal_id"], "WRONG-CODE", later, "uz")
+
+    assert AppealModel.get(created["appeal_id"]).code_failures == 1
+
+
+def test_address_over_limit_still_opens_appeal_with_right_code(tables):
+    # Many citizens share one carrier-grade NAT address; a scanner behind it
+    # must not lock them out of their own appeals.
+    created = register(NOW)
+    other_ids = [register(NOW + timedelta(seconds=index + 1))["appeal_id"] for index in range(4)]
+    for attempt in range(rate_limits.WRONG_CODES_PER_IP.max_count):
+        with pytest.raises(Unauthorized):
+            appeals.view_for_citizen(other_ids[attempt % 4], "WRONG-CODE", NOW, "uz", "198.51.100.4")
+    with pytest.raises(TooManyRequests):
+        appeals.view_for_citizen(created["appeal_id"], "WRONG-CODE", NOW, "uz", "198.51.100.4")
+
+    view = appeals.view_for_citizen(created["appeal_id"], created["access_code"], NOW, "uz", "198.51.100.4")
+
+    assert view["appeal_id"] == created["appeal_id"]
 
 
 def test_wrong_codes_from_one_address_limited_across_appeals(tables):
