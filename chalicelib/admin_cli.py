@@ -11,20 +11,25 @@ as in the Lambda functions.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import datetime, timezone
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from chalicelib import auth, config, db
 from chalicelib.errors import AppError
 from chalicelib.messages import message
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_INVALID = 2
 EXIT_CONFIGURATION = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here, as in chalicelib.jobs, so that callers of create_key() do not load argparse.
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python -m chalicelib.admin_cli",
                                      description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)

@@ -14,12 +14,9 @@ import re
 from calendar import monthrange
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
-
-TASHKENT = ZoneInfo("Asia/Tashkent")
 
 KINDS = ("application", "proposal", "complaint")
 
@@ -144,6 +141,18 @@ def _parse_date(value: Any, field: str) -> date:
 
 
 @functools.cache
+def tashkent_timezone() -> tzinfo:
+    """Return the Asia/Tashkent time zone as a ZoneInfo, loaded on the first call.
+
+    zoneinfo is imported here, not at module level, so that importing the app
+    does not load it for requests that use no local date.
+    """
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Tashkent")
+
+
+@functools.cache
 def default_calendar() -> Calendar:
     """Load the packaged day-off calendar from data/holidays.json, once per process.
 
@@ -163,7 +172,7 @@ def local_date(moment: datetime) -> date:
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: pass a timezone-aware datetime")
-    return moment.astimezone(TASHKENT).date()
+    return moment.astimezone(tashkent_timezone()).date()
 
 
 def registration_date(received_at: datetime, calendar: Calendar) -> date:

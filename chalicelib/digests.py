@@ -75,7 +75,7 @@ class Week:
         return self.end - timedelta(days=1)
 
     def ended_at(self) -> datetime:
-        return datetime.combine(self.end, time(0), deadlines.TASHKENT)
+        return datetime.combine(self.end, time(0), deadlines.tashkent_timezone())
 
 
 def week_starting(monday: date) -> Week:
@@ -186,7 +186,7 @@ def _delivery_problems(agencies: dict[str, AgencyModel], week: Week) -> dict[str
     for agency_id, agency in agencies.items():
         owners.setdefault(agency.contact_email.casefold(), agency_id)
         owners.setdefault(agency.head_email.casefold(), agency_id)
-    first = format_timestamp(datetime.combine(week.start, time(0), deadlines.TASHKENT))
+    first = format_timestamp(datetime.combine(week.start, time(0), deadlines.tashkent_timezone()))
     last = format_timestamp(week.ended_at())
     problems: dict[str, int] = {}
     results = OutboxModel.scan(OutboxModel.created_at.between(first, last),

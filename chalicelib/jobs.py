@@ -8,7 +8,6 @@ from .chalice/config.json and moto's address from .local/stack.json.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -159,6 +158,9 @@ def use_local_stack(environ=os.environ) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Imported here because the Lambda functions import this module but never parse arguments.
+    import argparse
+
     parser = argparse.ArgumentParser(prog="python -m chalicelib.jobs", description=__doc__.splitlines()[0])
     parser.add_argument("job", choices=sorted(JOBS), help="the job to run")
     parser.add_argument("--now", help="the time the job runs at, ISO 8601 with offset (default: now)")

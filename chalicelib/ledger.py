@@ -21,7 +21,6 @@ stored root, and returns what does not match as findings.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -326,6 +325,9 @@ def verify(client=None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ledger command line and return its exit code: 1 when verify has findings."""
+    # Imported here because the Lambda functions import this module but never parse arguments.
+    import argparse
+
     from chalicelib import jobs
 
     parser = argparse.ArgumentParser(prog="python -m chalicelib.ledger",

@@ -8,13 +8,19 @@
 # `package` needs no AWS account: Chalice builds the zip from
 # requirements.txt with Lambda-compatible (manylinux) wheels from PyPI and
 # merges infra/resources.yaml into its SAM template. Because the merged file
-# is YAML, Chalice writes the template as sam.yaml. `deploy` and `upload-site` run
+# is YAML, Chalice writes the template as sam.yaml. scripts/add_bytecode.py
+# then adds a .pyc for every .py file to the zip, because Lambda's /var/task
+# is read-only and without them Python compiles every module it imports at
+# each cold start. `deploy` and `upload-site` run
 # the AWS CLI with the credentials of the environment; docs/operations.md describes the
 # first deployment step by step.
 
 STAGE ?= prod
 DIST ?= dist
 CHALICE ?= .venv/bin/chalice
+# CPython 3.11, the version of Lambda's python3.11 runtime, which compiles the
+# bytecode that `package` adds to deployment.zip.
+PACKAGE_PYTHON ?= .venv/bin/python
 AWS ?= aws
 # Region of the stack. Chalice needs one even to package, to fill in the
 # template's defaults.
@@ -35,6 +41,7 @@ package:
 	rm -f $(DIST)/sam.yaml $(DIST)/sam.json $(DIST)/deployment.zip $(DIST)/packaged.yaml
 	AWS_DEFAULT_REGION=$(DEPLOY_REGION) $(CHALICE) package --stage $(STAGE) \
 		--merge-template infra/resources.yaml $(DIST)
+	$(PACKAGE_PYTHON) scripts/add_bytecode.py $(DIST)/deployment.zip
 
 # `aws cloudformation package` uploads deployment.zip and writes a template
 # that points at the upload; `aws cloudformation deploy` then creates or

@@ -115,9 +115,9 @@ def _submission_time(rng: random.Random, start: datetime, end: datetime, latest_
     u = rng.random() * latest_share * (1 + GROWTH / 2)
     x = (-1 + math.sqrt(1 + 2 * GROWTH * u)) / GROWTH
     day = start + (end - start) * x
-    local_day = day.astimezone(deadlines.TASHKENT).date()
+    local_day = day.astimezone(deadlines.tashkent_timezone()).date()
     hour = rng.randint(8, 19)
-    moment = datetime.combine(local_day, time(hour, rng.randint(0, 59)), deadlines.TASHKENT)
+    moment = datetime.combine(local_day, time(hour, rng.randint(0, 59)), deadlines.tashkent_timezone())
     return min(moment, end - timedelta(minutes=30))
 
 
@@ -326,9 +326,9 @@ def _steps(plans: list[AppealPlan], replayer: Replayer, start: datetime, now: da
         for order, (moment, action) in enumerate(steps):
             if moment is not None:
                 yield moment, plan.number, order, (lambda at, action=action, plan=plan: action(plan, at))
-    day = start.astimezone(deadlines.TASHKENT).date()
+    day = start.astimezone(deadlines.tashkent_timezone()).date()
     while True:
-        moment = datetime.combine(day, DAILY_SCAN_TIME, deadlines.TASHKENT)
+        moment = datetime.combine(day, DAILY_SCAN_TIME, deadlines.tashkent_timezone())
         if moment > now:
             break
         yield moment, -1, 0, replayer.scan

@@ -110,7 +110,8 @@ def test_bytecode_timing_warms_fresh_cache(tmp_path, monkeypatch):
     assert len(runs) == 3, "expected one untimed warm-up run before the two timed runs"
     assert {dont_write for dont_write, _prefix in runs} == {0}
     prefixes = {prefix for _dont_write, prefix in runs}
-    assert len(prefixes) == 1 and None not in prefixes
+    assert len(prefixes) == 1
+    assert None not in prefixes
     assert not os.path.exists(prefixes.pop()), "the bytecode cache was not removed"
 
 

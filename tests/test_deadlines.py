@@ -2,7 +2,10 @@
 the day-off calendar and the explanations shown to citizens."""
 
 import json
+import subprocess
+import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,7 +14,6 @@ from hypothesis import strategies as st
 from chalicelib.deadlines import (
     DEFAULT_CALENDAR_PATH,
     KINDS,
-    TASHKENT,
     Calendar,
     compute_due,
     default_calendar,
@@ -20,13 +22,15 @@ from chalicelib.deadlines import (
     is_overdue,
     local_date,
     registration_date,
+    tashkent_timezone,
 )
 
 UTC = timezone.utc
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def tashkent(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=TASHKENT)
+    return datetime(year, month, day, hour, minute, tzinfo=tashkent_timezone())
 
 
 # --- Table of date cases --------------------------------------------------------------------
@@ -147,7 +151,7 @@ def test_unknown_kind_rejected(kind):
 
 def test_datetime_as_registration_date_rejected():
     with pytest.raises(TypeError, match="registered_on"):
-        compute_due("application", datetime(2025, 6, 11, tzinfo=TASHKENT), default_calendar())
+        compute_due("application", datetime(2025, 6, 11, tzinfo=tashkent_timezone()), default_calendar())
 
 
 # --- Extensions (ZRU-445 Art 28) ------------------------------------------------------------
@@ -253,6 +257,22 @@ def test_is_overdue_rejects_naive_datetime():
 def test_local_date_uses_tashkent():
     assert local_date(datetime(2026, 3, 24, 18, 59, tzinfo=UTC)) == date(2026, 3, 24)
     assert local_date(datetime(2026, 3, 24, 19, 0, tzinfo=UTC)) == date(2026, 3, 25)
+
+
+def test_tashkent_timezone_is_utc_plus_five():
+    zone = tashkent_timezone()
+
+    assert str(zone) == "Asia/Tashkent"
+    assert zone.utcoffset(datetime(2026, 7, 1, 12, 0)) == timedelta(hours=5)
+    assert tashkent_timezone() is zone
+
+
+def test_import_loads_no_zoneinfo():
+    code = "import sys, chalicelib.deadlines; print('zoneinfo' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 def test_local_date_rejects_naive_datetime():

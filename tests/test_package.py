@@ -8,8 +8,8 @@ wheels, so this module needs PyPI to be reachable.
 The tests check the merged SAM template: cfn-lint finds no error, and every
 Chalice function gets its policy, settings, log group and alarms. They also
 check deployment.zip: it fits Lambda's size limits, its native code comes
-only from manylinux wheels that the Python 3.11 runtime can load, and it
-imports.
+only from manylinux wheels that the Python 3.11 runtime can load, it has
+bytecode that Python accepts for the app's modules, and it imports.
 """
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scripts.add_bytecode import pyc_name
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -40,6 +42,8 @@ MAX_UNZIPPED_BYTES = 250 * 1024 * 1024
 # figure in DependencyBuilder._RUNTIME_GLIBC).
 RUNTIME_GLIBC = (2, 26)
 RUNTIME_ABIS = ("cp311", "abi3", "none")
+# Flags word of a .pyc header (PEP 552): bit 0 hash-based, bit 1 check the source.
+CHECKED_HASH_FLAGS = 0b11
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 HEAVY_PACKAGES = ("PIL", "captcha", "jinja2")
 # Settings that infra/resources.yaml sets on every function, replacing any
@@ -58,7 +62,7 @@ def dist(tmp_path_factory) -> Path:
         pytest.fail("make is not installed; the package step runs through infra/package.mk")
     folder = tmp_path_factory.mktemp("dist")
     command = ["make", "--no-print-directory", "-f", "infra/package.mk", "package",
-               "STAGE=prod", f"DIST={folder}", f"CHALICE={VENV_BIN / 'chalice'}"]
+               "STAGE=prod", f"DIST={folder}", f"CHALICE={VENV_BIN / 'chalice'}", f"PACKAGE_PYTHON={sys.executable}"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
                             timeout=PACKAGE_TIMEOUT_SECONDS)
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
@@ -231,6 +235,48 @@ def test_zip_contains_app_code(archive):
     assert not [name for name in names if name.startswith(("tests/", ".chalice/", "infra/", ".venv/"))]
 
 
+def app_sources(archive: zipfile.ZipFile) -> list[str]:
+    sources = [name for name in archive.namelist()
+               if name == "app.py" or (name.startswith("chalicelib/") and name.endswith(".py"))]
+    assert "chalicelib/__init__.py" in sources
+    return sources
+
+
+def test_zip_has_bytecode_for_app_code(archive):
+    names = set(archive.namelist())
+    missing = [name for name in app_sources(archive) if pyc_name(name) not in names]
+    assert not missing, f"modules without a .pyc in deployment.zip: {missing}"
+
+
+def test_zip_bytecode_matches_sources(archive):
+    for name in app_sources(archive):
+        pyc = archive.read(pyc_name(name))
+        assert pyc[:4] == importlib.util.MAGIC_NUMBER, name
+        assert int.from_bytes(pyc[4:8], "little") == CHECKED_HASH_FLAGS, name
+        assert pyc[8:16] == importlib.util.source_hash(archive.read(name)), name
+
+
+def test_zip_modules_load_from_bytecode(archive, tmp_path):
+    """Import every app module from the unpacked zip and check in -v output that Python used each .pyc."""
+    code = tmp_path / "code"
+    archive.extractall(code)
+    modules = [name[:-len(".py")].removesuffix("/__init__").replace("/", ".") for name in app_sources(archive)]
+    # -I ignores PYTHONPYCACHEPREFIX, which would send Python to look for
+    # bytecode outside __pycache__, and -B stops it writing any.
+    script = (
+        "import importlib, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "for name in sys.argv[2:]:\n"
+        "    importlib.import_module(name)\n"
+    )
+    result = subprocess.run([sys.executable, "-I", "-B", "-v", "-c", script, str(code), *modules],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, f"importing from deployment.zip failed:\n{result.stderr[-5000:]}"
+    not_from_bytecode = [name for name in app_sources(archive)
+                         if f"# {code / pyc_name(name)} matches {code / name}" not in result.stderr]
+    assert not not_from_bytecode, f"Python compiled these modules from source: {not_from_bytecode}"
+
+
 def _is_compatible_tag(tag: str) -> bool:
     _python, abi, platforms = tag.split("-")
     if abi not in RUNTIME_ABIS:
@@ -311,6 +357,14 @@ def test_zip_imports_in_isolation(archive, tmp_path):
 
 def test_app_import_loads_no_heavy_module():
     script = (f"import app, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY_PACKAGES!r}))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"importing app loads {result.stdout.strip()}"
+
+
+def test_app_import_loads_no_cli_module():
+    """argparse serves only the command lines, and zoneinfo only requests that use a local date."""
+    script = "import app, sys; print(sorted(m for m in ('argparse', 'zoneinfo') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"importing app loads {result.stdout.strip()}"
