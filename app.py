@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import (
-    access_codes, agencies, agency_actions, appeals, auth, calendars, captchas, config, db, idempotency, jobs,
-    ledger, logs, stats,
+    access_codes, agencies, agency_actions, appeals, auth, calendars, captchas, config, db, idempotency, logs,
+    stats,
 )
 from chalicelib.errors import AppError
 from chalicelib.messages import message, pick_language
@@ -261,6 +261,8 @@ def admin_calendar():
 @app.route("/v1/admin/calendar", methods=["PUT"])
 def admin_replace_calendar():
     admin = principal(ADMIN_ROLES)
+    from chalicelib import jobs
+
     calendar = calendars.save_new_version(request_body(), admin.actor, now())
     recomputed = jobs.JOBS["recompute-due-dates"](now())
     return {"current": calendars.calendar_view(calendar), "recomputed": recomputed}
@@ -289,12 +291,14 @@ def admin_revoke_key(key_id):
 
 @app.route("/v1/admin/ledger/verify", methods=["GET"])
 def admin_verify_ledger():
+    from chalicelib import ledger
+
     principal(ADMIN_ROLES)
     return ledger.verify()
 
 
-# The digest modules are imported on first use, so a cold start of the
-# other routes does not load them.
+# The digest modules, like the jobs and the ledger, are imported on first
+# use, so a cold start of the citizens' and agencies' routes does not load them.
 
 @app.route("/v1/admin/recipients", methods=["POST"])
 def admin_add_recipient():
@@ -334,6 +338,8 @@ def admin_preview_digest():
 
 def run_scheduled(job: str, event) -> dict:
     """Run a job at the event's scheduled time, so a late start still covers the right period."""
+    from chalicelib import jobs
+
     scheduled = event.to_dict().get("time")
     counts = jobs.run(job, jobs.parse_now(scheduled) if scheduled else now())
     jobs.emit_heartbeat(job)

@@ -188,7 +188,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     sizes = arguments.sizes or ([1_000] if arguments.quick else [1_000, 10_000, 100_000])
-    import_runs = arguments.import_runs or (3 if arguments.quick else 7)
+    import_runs = arguments.import_runs or (3 if arguments.quick else 15)
     # The app's INFO lines for every request would bury the tables.
     logging.disable(logging.INFO)
     started = time.perf_counter()

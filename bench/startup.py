@@ -31,6 +31,12 @@ def import_seconds(code: str, runs: int, env: dict[str, str] | None = None) -> l
     return timings
 
 
+def _bytecode_env(cache: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = cache
+    return env
+
+
 def import_seconds_with_bytecode(code: str, runs: int) -> list[float]:
     """Time `code` as import_seconds does, with a bytecode cache that one untimed run filled first.
 
@@ -38,11 +44,24 @@ def import_seconds_with_bytecode(code: str, runs: int) -> list[float]:
     and site-packages are read from bytecode alike, as in a deployment package
     that ships .pyc files. It is removed afterwards.
     """
+    return interleaved_seconds_with_bytecode([code], runs)[0]
+
+
+def interleaved_seconds_with_bytecode(codes: list[str], runs: int) -> list[list[float]]:
+    """Time each of `codes` `runs` times, taking turns, with one bytecode cache; return the lists in order.
+
+    Taking turns spreads any slow spell of the machine over all snippets
+    instead of over the one that happened to run then.
+    """
     with tempfile.TemporaryDirectory(prefix="murojaat-pycache-") as cache:
-        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = cache
-        import_seconds(code, 1, env)
-        return import_seconds(code, runs, env)
+        env = _bytecode_env(cache)
+        for code in codes:
+            import_seconds(code, 1, env)
+        timings: list[list[float]] = [[] for _ in codes]
+        for _ in range(runs):
+            for index, code in enumerate(codes):
+                timings[index].extend(import_seconds(code, 1, env))
+        return timings
 
 
 def import_seconds_without_bytecode(code: str, runs: int) -> list[float]:
@@ -59,16 +78,18 @@ def import_seconds_without_bytecode(code: str, runs: int) -> list[float]:
     return import_seconds(code, runs, env)
 
 
-def measure_cold_start(runs: int = 7) -> dict:
+def measure_cold_start(runs: int = 15) -> dict:
     """Return the median import times of the app and of the baselines, in seconds, and the ratios.
 
     `app`, `baseline` and `baseline_with_models` are measured with bytecode for
     every module. `app_without_bytecode` compiles the project's modules on each
     run and is for information only.
     """
-    app_median = statistics.median(import_seconds_with_bytecode(IMPORT_APP, runs))
-    baseline_median = statistics.median(import_seconds_with_bytecode(IMPORT_BASELINE, runs))
-    models_median = statistics.median(import_seconds_with_bytecode(IMPORT_BASELINE_MODELS, runs))
+    app_times, baseline_times, models_times = interleaved_seconds_with_bytecode(
+        [IMPORT_APP, IMPORT_BASELINE, IMPORT_BASELINE_MODELS], runs)
+    app_median = statistics.median(app_times)
+    baseline_median = statistics.median(baseline_times)
+    models_median = statistics.median(models_times)
     uncached_median = statistics.median(import_seconds_without_bytecode(IMPORT_APP, runs))
     return {
         "runs": runs,

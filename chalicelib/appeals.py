@@ -15,9 +15,8 @@ import hmac
 import random
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -63,8 +62,7 @@ INBOX_PAGE_SIZE = 50
 
 # ---------------------------------------------------------------- registration
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(NamedTuple):
     agency_id: str
     kind: str
     text: str
@@ -268,8 +266,8 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
         def build(transaction: TransactWrite, expected: int = last_number, number: int = number) -> None:
             if guard is not None:
                 guard.add_to(transaction)
-            # ALL_OLD returns the item that failed its condition, which tells
-            # the marker from the counter and gives the counter's value.
+            # ALL_OLD returns the item that failed its condition. That identifies
+            # the marker or the counter, and gives the counter's current value.
             transaction.save(duplicate_marker, return_values="ALL_OLD", condition=(
                 IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now)))
             counter = CounterModel("appeal-number", str(year), last_number=number)
@@ -324,9 +322,9 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
 
 
 # The last appeal number this process allocated, per table and year. The next
-# submission tries the number after it without reading the counter; if
-# another process took numbers meanwhile, the transaction fails and its
-# cancellation reason carries the counter's value for the retry.
+# submission tries the number after it without reading the counter. When
+# another process took numbers meanwhile, the transaction fails, and its
+# cancellation reason contains the counter's value for the retry.
 _number_hints: dict[tuple[str, int], int] = {}
 
 
@@ -531,17 +529,17 @@ def _check_access(appeal_id: str, access_code: str | None, now: datetime,
 
     appeal = load_appeal(appeal_id)
     if appeal.code_failures_window == window and int(appeal.code_failures or 0) >= limit.max_count:
-        raise rate_limits.refusal(limit, now)
+        raise rate_limits.too_many(limit, now)
     if hmac.compare_digest(appeal.access_code_hash, _hash_access_code(appeal_id, access_code)):
         return appeal
-    refused = None if _count_wrong_code(appeal_id, window) else rate_limits.refusal(limit, now)
+    limit_error = None if _count_wrong_code(appeal_id, window) else rate_limits.too_many(limit, now)
     if client_ip:
         try:
             rate_limits.hit(rate_limits.WRONG_CODES_PER_IP, rate_limits.ip_subject(client_ip), now)
         except TooManyRequests as exc:
-            refused = refused or exc
-    if refused is not None:
-        raise refused
+            limit_error = limit_error or exc
+    if limit_error is not None:
+        raise limit_error
     raise Unauthorized("access_code_invalid", field="X-Access-Code")
 
 

@@ -10,8 +10,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -23,8 +23,7 @@ ROLES = ("officer", "head", "admin")
 KEY_PATTERN = re.compile(r"^mrj_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     key_id: str
     role: str
     agency_id: str | None

@@ -8,8 +8,7 @@ client and only at cold start on Lambda.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 KNOWN_STAGES = ("local", "test", "prod")
 DEFAULT_REGION = "eu-central-1"
@@ -19,8 +18,7 @@ class ConfigurationError(RuntimeError):
     """Raised when the environment contains settings that the stage must not run with."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     stage: str
     region: str
     table_prefix: str

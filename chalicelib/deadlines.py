@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 KINDS = ("application", "proposal", "complaint")
 
@@ -202,8 +202,7 @@ def is_overdue(due_date: date, now: datetime) -> bool:
 # --- Terms (ZRU-445 Art 28) -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DueDate:
+class DueDate(NamedTuple):
     """The due date of an appeal and the JSON-serialisable basis it was computed from.
 
     ``basis`` contains the rule, the law, the kind, the ISO dates registered_on, term_end,

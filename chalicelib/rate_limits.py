@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.transactions import TransactWrite
@@ -27,8 +27,7 @@ from chalicelib.events import format_timestamp
 from chalicelib.models import RateLimitModel
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     name: str
     max_count: int
     window: timedelta
@@ -73,8 +72,7 @@ def _below_limit(limit: Limit):
     return RateLimitModel.count.does_not_exist() | (RateLimitModel.count < limit.max_count)
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(NamedTuple):
     """A limit to be checked inside a write transaction instead of by a read before it."""
 
     limit: Limit
@@ -87,12 +85,12 @@ class Guard:
 
     def add_to(self, transaction: TransactWrite) -> None:
         """Make `transaction` fail unless the subject is still below the limit; count nothing."""
-        # A missing item passes: attribute_not_exists holds for every attribute of it.
+        # A missing item passes, because attribute_not_exists is true for each of its attributes.
         transaction.condition_check(RateLimitModel, self.key, condition=_below_limit(self.limit))
 
     def error(self) -> TooManyRequests:
         """Return the error for a transaction that this guard cancelled."""
-        return refusal(self.limit, self.now)
+        return too_many(self.limit, self.now)
 
 
 def window_id(limit: Limit, now: datetime) -> str:
@@ -100,7 +98,7 @@ def window_id(limit: Limit, now: datetime) -> str:
     return format_timestamp(_window(limit, now)[0])
 
 
-def refusal(limit: Limit, now: datetime) -> TooManyRequests:
+def too_many(limit: Limit, now: datetime) -> TooManyRequests:
     """Return the 429 for `limit` used up at `now`, with Retry-After until the window ends."""
     return TooManyRequests(_retry_after(_window(limit, now)[1], now))
 

@@ -25,9 +25,8 @@ import math
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from chalicelib import calendars, deadlines
 from chalicelib.auth import Principal
@@ -60,8 +59,7 @@ SCORES = (1, 2, 3, 4, 5)
 
 # ---------------------------------------------------------------- settings and periods
 
-@dataclass(frozen=True)
-class RankingSettings:
+class RankingSettings(NamedTuple):
     prior_weight: float
     min_ratings: int
 

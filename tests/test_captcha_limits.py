@@ -40,7 +40,7 @@ def test_address_over_limit_gets_429_for_any_answer(tables):
 
     assert wrong.value.code == right.value.code == "rate_limited"
     assert int(right.value.headers["Retry-After"]) > 0
-    # The refused submission wrote nothing: the other address got number 1.
+    # The rejected submission wrote nothing: the other address got number 1.
     assert other["appeal_id"].endswith("-000001")
     assert [appeal.appeal_id for appeal in AppealModel.scan()] == [other["appeal_id"]]
 

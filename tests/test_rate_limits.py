@@ -115,7 +115,7 @@ def test_right_codes_are_not_counted(tables):
     assert AppealModel.get(created["appeal_id"]).code_failures is None
 
 
-def test_wrong_codes_leave_the_appeal_unchanged(tables):
+def test_wrong_codes_keep_event_chain(tables):
     created = register(NOW)
     before = AppealModel.get(created["appeal_id"])
 
@@ -144,7 +144,7 @@ def test_count_starts_again_in_next_window(tables):
     assert AppealModel.get(created["appeal_id"]).code_failures == 1
 
 
-def test_address_over_limit_still_opens_appeal_with_right_code(tables):
+def test_address_limit_spares_right_code(tables):
     # Many citizens share one carrier-grade NAT address; a scanner behind it
     # must not lock them out of their own appeals.
     created = register(NOW)
