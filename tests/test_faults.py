@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutErr
 
 from chalicelib import appeals, config, db, deadline_jobs, events, ledger, outbox
 from chalicelib.mail import Mailer
-from chalicelib.models import ALL_MODELS, AppealModel, CaptchaModel, CounterModel, OutboxModel
+from chalicelib.models import ALL_MODELS, AppealModel, CaptchaModel, CounterModel, OutboxModel, RateLimitModel
 from tests.conftest import bearer, post_json
 
 TASHKENT = timezone(timedelta(hours=5))
@@ -80,9 +80,13 @@ def fast_retries(monkeypatch):
 
 
 def item_counts() -> dict[str, int]:
-    """Count the items of every table but captchas, which the submit request itself adds."""
+    """Count the items of every table but captchas and rate limits.
+
+    The submit request adds its captcha itself, and an access-code reset counts
+    the attempt before its transaction, by design.
+    """
     return {model.Meta.table_name: sum(1 for _ in model.scan(consistent_read=True))
-            for model in ALL_MODELS if model is not CaptchaModel}
+            for model in ALL_MODELS if model not in (CaptchaModel, RateLimitModel)}
 
 
 def agency_counter(agency_id: str, name: str) -> int:
@@ -106,11 +110,11 @@ def solved_captcha() -> dict:
     return {"captcha_id": captcha_id, "captcha_answer": "abcde"}
 
 
-def submit(client) -> tuple:
+def submit(client, text: str = "Hovlimizdagi quvur uch haftadan beri oqmoqda.") -> tuple:
     body = {
         "agency_id": "mvd",
         "kind": "complaint",
-        "text": "Hovlimizdagi quvur uch haftadan beri oqmoqda.",
+        "text": text,
         "applicant": {"full_name": "Tursunov Bekzod", "address": "Samarqand sh., 12-uy",
                       "email": "bekzod@example.org"},
         "language": "uz",
@@ -119,8 +123,8 @@ def submit(client) -> tuple:
     return post_json(client, "/v1/appeals", body)
 
 
-def submitted(client) -> dict:
-    response = submit(client)
+def submitted(client, text: str | None = None) -> dict:
+    response = submit(client) if text is None else submit(client, text)
     assert response.status_code == 201, response.body
     return json.loads(response.body)
 
@@ -134,6 +138,13 @@ def answered(client, keys) -> dict:
                            headers={"X-Access-Code": created["access_code"]})
     assert view.status_code == 200, view.body
     return created
+
+
+def duplicate_pair(client, keys) -> dict:
+    """Submit an appeal and a later copy of it from the same applicant; return the copy and the first id."""
+    first = submitted(client)
+    copy = submitted(client, "Hovlimizdagi quvur uch haftadan beri oqmoqda. Yana yozyapman.")
+    return dict(copy, into=first["appeal_id"])
 
 
 @dataclass
@@ -173,6 +184,11 @@ WRITE_PATHS = {
     "study": WritePath(lambda client, keys: submitted(client),
                        agency_action("study", "officer", {"reason": "Qoʻshimcha hujjatlar soʻraldi."}),
                        200, "study", ""),
+    "merge": WritePath(duplicate_pair, lambda client, keys, created: post_json(
+        client, f"/v1/agency/appeals/{created['appeal_id']}/merge", {"into_appeal_id": created["into"]},
+        bearer(keys["mvd:officer"])), 200, "merged", "merged"),
+    "access_code_reset": WritePath(lambda client, keys: submitted(client), lambda client, keys, created: post_json(
+        client, f"/v1/appeals/{created['appeal_id']}/access-code", {}), 202, "access_code_reset", ""),
     "dismiss": WritePath(lambda client, keys: submitted(client),
                          agency_action("dismiss", "officer", {"ground": "withdrawn",
                                                               "reason": "Arizachi qaytarib oldi."}),
@@ -206,7 +222,7 @@ def test_transient_fault_is_retried(client, keys, fast_retries, path_name, fault
 
     assert response.status_code == path.success, response.body
     assert faults.calls == 3
-    appeal_id = only_appeal_id()
+    appeal_id = created["appeal_id"] if created else only_appeal_id()
     history = appeal_events(appeal_id)
     assert history.count(path.event) == 1
     assert len(history) == int(AppealModel.get(appeal_id, consistent_read=True).event_seq)
@@ -250,9 +266,12 @@ def test_condition_failure_is_409_not_retried(client, keys, fast_retries, path_n
     assert item_counts() == before
 
 
-# A submission's transaction writes the double-click marker first and the
-# appeal-number counter second, so position 1 is a number taken by another submission.
-COUNTER_POSITION = 1
+# A submission's transaction starts with the ConditionCheck of the client
+# address's wrong-captcha count, then puts the double-click marker and, for
+# the year's first appeal, the appeal-number counter. So position 2 is a
+# number taken by another submission, and position 0 an address over its limit.
+GUARD_POSITION = 0
+COUNTER_POSITION = 2
 
 
 def test_submit_condition_failure_takes_next_number(client, keys, fast_retries):
@@ -265,6 +284,19 @@ def test_submit_condition_failure_takes_next_number(client, keys, fast_retries):
     assert faults.calls == 2
     assert json.loads(response.body)["appeal_id"].endswith("-000001")
     assert agency_counter("mvd", "received") == 1
+
+
+def test_submit_over_address_limit_is_429(client, keys, fast_retries):
+    before = item_counts()
+    faults = TransactionFaults(lambda: cancelled("ConditionalCheckFailed", GUARD_POSITION), times=1).attach()
+
+    response = submit(client)
+    faults.detach()
+
+    assert response.status_code == 429, response.body
+    assert json.loads(response.body)["error"]["code"] == "rate_limited"
+    assert faults.calls == 1
+    assert item_counts() == before
 
 
 def test_persistent_submit_condition_failure_is_503(client, keys, fast_retries):
