@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import random
 import secrets
 import time
@@ -34,6 +35,8 @@ from chalicelib.text import is_valid_email, normalize_phone
 from chalicelib.cursors import decode_cursor, encode_cursor
 from chalicelib.validation import choice, integer_in_range, optional_text, required_text, sub_object
 
+logger = logging.getLogger(__name__)
+
 KINDS = ("application", "proposal", "complaint")
 LANGUAGES = ("uz", "uz-Cyrl", "ru", "en")
 
@@ -50,9 +53,11 @@ MAX_NAME_CHARS = 200
 MAX_ADDRESS_CHARS = 500
 MAX_COMMENT_CHARS = 2_000
 ACCESS_CODE_BYTES = 12  # 96 bits
-# Each attempt that loses the appeal number to a concurrent submission waits
-# a random time of up to NUMBER_RETRY_DELAY_SECONDS * attempt. Without the wait
-# and with 8 attempts, some of 20 simultaneous submissions failed with 503.
+# From the second lost number on, an attempt waits a random time of up to
+# NUMBER_RETRY_DELAY_SECONDS * attempt and then reads the counter. Without the
+# wait and with 8 attempts, some of 20 simultaneous submissions failed with
+# 503. Retrying after the wait with the counter value of the cancelled
+# transaction, which is stale by then, failed some of 40.
 NUMBER_ATTEMPTS = 16
 NUMBER_RETRY_DELAY_SECONDS = 0.02
 PENDING_SHARD = "open"
@@ -303,10 +308,14 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
                     first = IdempotencyModel.from_raw_data(old)
                     raise Conflict("duplicate_submission", appeal_id=first.response["appeal_id"]) from None
             # Another submission took this number first. The counter's
-            # current value comes with the cancellation when it exists.
+            # current value comes with the cancellation when it exists, and
+            # a first miss (usually a stale guess) retries with it at once.
             last_number = _counter_value(failed, year)
-            if last_number is None:
+            if attempt > 1 or last_number is None:
+                # Submissions at the same moment: wait, then read the counter,
+                # because others may have taken numbers during the wait.
                 time.sleep(random.uniform(0, NUMBER_RETRY_DELAY_SECONDS * attempt))
+                last_number = None
             continue
         _number_hints[(CounterModel.Meta.table_name, year)] = number
         return {
@@ -318,6 +327,7 @@ def submit_appeal(body: dict, now: datetime, settings: Settings,
             "due_date": appeal.due_date,
             "due_explanation": deadlines.explain(due.basis, submission.language),
         }
+    logger.warning("No appeal number after %d attempts for year %d; returning 503", NUMBER_ATTEMPTS, year)
     raise ServiceUnavailable(retry_after=1)
 
 
@@ -532,14 +542,12 @@ def _check_access(appeal_id: str, access_code: str | None, now: datetime,
         raise rate_limits.too_many(limit, now)
     if hmac.compare_digest(appeal.access_code_hash, _hash_access_code(appeal_id, access_code)):
         return appeal
-    limit_error = None if _count_wrong_code(appeal_id, window) else rate_limits.too_many(limit, now)
     if client_ip:
-        try:
-            rate_limits.hit(rate_limits.WRONG_CODES_PER_IP, rate_limits.ip_subject(client_ip), now)
-        except TooManyRequests as exc:
-            limit_error = limit_error or exc
-    if limit_error is not None:
-        raise limit_error
+        # An address over its limit gets 429 here, before its guess counts
+        # against the appeal, so it cannot lock citizens out of their appeals.
+        rate_limits.hit(rate_limits.WRONG_CODES_PER_IP, rate_limits.ip_subject(client_ip), now)
+    if not _count_wrong_code(appeal_id, window):
+        raise rate_limits.too_many(limit, now)
     raise Unauthorized("access_code_invalid", field="X-Access-Code")
 
 
@@ -554,10 +562,10 @@ def _count_wrong_code(appeal_id: str, window: str) -> bool:
     same_window = AppealModel.appeal_id.exists() & (AppealModel.code_failures_window == window)
     new_window = AppealModel.appeal_id.exists() & (
         AppealModel.code_failures_window.does_not_exist() | (AppealModel.code_failures_window != window))
-    attempts = [
-        ([AppealModel.code_failures.add(1)], same_window & (AppealModel.code_failures < limit.max_count)),
-        ([AppealModel.code_failures_window.set(window), AppealModel.code_failures.set(1)], new_window),
-    ]
+    add_one = ([AppealModel.code_failures.add(1)], same_window & (AppealModel.code_failures < limit.max_count))
+    start_window = ([AppealModel.code_failures_window.set(window), AppealModel.code_failures.set(1)], new_window)
+    # The second add_one is for a concurrent wrong code that started the window first.
+    attempts = [add_one, start_window, add_one]
     for actions, condition in attempts:
         try:
             appeal.update(actions=actions, condition=condition)

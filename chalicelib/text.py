@@ -94,6 +94,19 @@ def _is_removed_control(char: str) -> bool:
     return char not in "\n\t" and unicodedata.category(char) == "Cc"
 
 
+# Letters that display as blank space, though Unicode files them as letters.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# Format characters (zero-width spaces and joiners, direction marks),
+# combining marks without a base, separators, and unassigned or private code points.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Mn", "Me", "Zs", "Zl", "Zp"})
+
+
+def has_visible_char(text: str) -> bool:
+    """Return whether `text` contains a character that a reader can see."""
+    return any(not char.isspace() and char not in _BLANK_LETTERS
+               and unicodedata.category(char) not in _INVISIBLE_CATEGORIES for char in text)
+
+
 def clean_text(text: str) -> str:
     """Normalise user input: NFC, no control characters except \\n and \\t, trimmed, Uzbek apostrophes.
 

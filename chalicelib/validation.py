@@ -5,7 +5,7 @@ import json
 from typing import Any, Iterable
 
 from chalicelib.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from chalicelib.text import clean_text
+from chalicelib.text import clean_text, has_visible_char
 
 
 def parse_json_object(raw_body: bytes | None, content_type: str | None, max_bytes: int) -> dict:
@@ -41,7 +41,10 @@ def required_text(data: dict, key: str, *, path: str | None = None, max_chars: i
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise BadRequest("field_required", field=path)
-    return _checked_text(value, path, max_chars)
+    cleaned = _checked_text(value, path, max_chars)
+    if not has_visible_char(cleaned):
+        raise BadRequest("field_required", field=path)
+    return cleaned
 
 
 def optional_text(data: dict, key: str, *, path: str | None = None, max_chars: int) -> str | None:
@@ -50,7 +53,9 @@ def optional_text(data: dict, key: str, *, path: str | None = None, max_chars: i
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    return _checked_text(value, path, max_chars)
+    cleaned = _checked_text(value, path, max_chars)
+    # Only invisible characters, such as zero-width spaces, count as absent.
+    return cleaned if has_visible_char(cleaned) else None
 
 
 def _checked_text(value: Any, path: str, max_chars: int) -> str:
@@ -64,8 +69,6 @@ def _checked_text(value: Any, path: str, max_chars: int) -> str:
     cleaned = clean_text(value)
     if len(cleaned) > max_chars:
         raise PayloadTooLarge("field_too_long", field=path, limit=max_chars)
-    if not cleaned:
-        raise BadRequest("field_required", field=path)
     return cleaned
 
 

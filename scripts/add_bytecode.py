@@ -87,7 +87,12 @@ def add_bytecode(zip_path: Path) -> BytecodeResult:
 
     The new zip is written next to the old one and then moved over it, so an
     error leaves the old zip as it was.
+
+    :raises FileNotFoundError: when `zip_path` does not exist.
+    :raises ValueError: when the zip contains no .py file, so it cannot be a deployment package.
     """
+    if not zip_path.is_file():
+        raise FileNotFoundError(f"no file at {zip_path}")
     handle, temporary_name = tempfile.mkstemp(dir=zip_path.parent, prefix=f".{zip_path.name}.", suffix=".tmp")
     os.close(handle)
     temporary_zip = Path(temporary_name)
@@ -106,6 +111,8 @@ def add_bytecode(zip_path: Path) -> BytecodeResult:
 def _copy_with_bytecode(source_zip: zipfile.ZipFile, target_path: Path) -> BytecodeResult:
     result = BytecodeResult()
     sources = [info for info in source_zip.infolist() if not info.is_dir() and info.filename.endswith(".py")]
+    if not sources:
+        raise ValueError("the zip contains no .py file")
     replaced = {pyc_name(info.filename) for info in sources}
     with zipfile.ZipFile(target_path, "w", zipfile.ZIP_DEFLATED) as target_zip, \
             tempfile.TemporaryDirectory(prefix="add-bytecode-") as work:
@@ -137,8 +144,10 @@ def _pyc_info(source_info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 def _describe_error(error: py_compile.PyCompileError) -> str:
     cause = error.exc_value
-    if isinstance(cause, SyntaxError):
+    if isinstance(cause, SyntaxError) and cause.lineno is not None:
         return f"{type(cause).__name__} at line {cause.lineno}: {cause.msg}"
+    if isinstance(cause, SyntaxError):
+        return f"{type(cause).__name__}: {cause.msg}"
     return f"{type(cause).__name__}: {cause}"
 
 
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_WRONG_INTERPRETER
     try:
         result = add_bytecode(arguments.zip_path)
-    except (OSError, zipfile.BadZipFile) as error:
+    except (OSError, zipfile.BadZipFile, ValueError) as error:
         print(f"error: failed to add bytecode to {arguments.zip_path}: {error}. "
               "Pass the deployment.zip that `chalice package` wrote.", file=sys.stderr)
         return EXIT_INVALID_ZIP

@@ -182,6 +182,36 @@ def test_main_reports_missing_zip(tmp_path, capsys):
     assert "missing.zip" in capsys.readouterr().err
 
 
+def test_main_names_zip_in_missing_folder(tmp_path, capsys):
+    status = add_bytecode.main([str(tmp_path / "no-folder" / "deployment.zip")])
+
+    error = capsys.readouterr().err
+    assert status == add_bytecode.EXIT_INVALID_ZIP
+    assert "no-folder/deployment.zip" in error
+    assert ".tmp" not in error
+
+
+def test_main_rejects_zip_without_sources(tmp_path, capsys):
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w"):
+        pass
+
+    status = add_bytecode.main([str(empty)])
+
+    assert status == add_bytecode.EXIT_INVALID_ZIP
+    assert "no .py file" in capsys.readouterr().err
+
+
+def test_error_without_line_names_no_line():
+    try:
+        compile("x = 1\0", "bad.py", "exec")
+    except (SyntaxError, ValueError) as error:
+        cause = error
+    described = add_bytecode._describe_error(add_bytecode.py_compile.PyCompileError(type(cause), cause, "bad.py"))
+
+    assert "None" not in described
+
+
 def test_main_prints_counts(small_zip, capsys):
     status = add_bytecode.main([str(small_zip)])
 

@@ -97,6 +97,26 @@ def test_number_taken_by_another_instance_is_skipped_without_gap(client):
     assert CounterModel.get("appeal-number", year).last_number == 6
 
 
+@pytest.mark.parametrize("invisible", ["\u200b\u200b\u200b", "\ufeff\u200d", "\u3164"])
+def test_invisible_text_is_required_error(client, invisible):
+    response = submit(client, text=invisible)
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "field_required"
+    assert error_of(response)["field"] == "text"
+
+
+def test_invisible_name_is_anonymous(client):
+    body = appeal_body()
+    body["applicant"]["full_name"] = "\u200b"
+
+    response = submit(client, applicant=body["applicant"])
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "anonymous_appeal"
+    assert error_of(response)["field"] == "applicant.full_name"
+
+
 @pytest.mark.parametrize("field", ["full_name", "address"])
 def test_submit_without_name_or_address_is_anonymous(client, field):
     body = appeal_body()

@@ -152,15 +152,34 @@ def test_concurrent_extensions_have_one_winner(stack):
     assert [item["type"] for item in view["history"]].count("extended") == 1
 
 
+SIMULTANEOUS_SUBMISSIONS = 40
+
+
 def test_concurrent_submissions_get_gapless_numbers(stack):
     before = agency_counters(stack)
 
-    responses = run_concurrently(20, lambda index: submit(stack, f"Parallel murojaat raqami {index}."))
+    responses = run_concurrently(SIMULTANEOUS_SUBMISSIONS,
+                                 lambda index: submit(stack, f"Parallel murojaat raqami {index}."))
 
-    assert [response.status_code for response in responses] == [201] * 20, [r.text for r in responses]
+    statuses = [response.status_code for response in responses]
+    assert statuses == [201] * SIMULTANEOUS_SUBMISSIONS, [r.text for r in responses if r.status_code != 201]
     numbers = sorted(int(response.json()["appeal_id"].split("-")[1]) for response in responses)
-    assert numbers == list(range(numbers[0], numbers[0] + 20))
-    assert delta(before, agency_counters(stack), "received") == 20
+    assert numbers == list(range(numbers[0], numbers[0] + SIMULTANEOUS_SUBMISSIONS))
+    assert delta(before, agency_counters(stack), "received") == SIMULTANEOUS_SUBMISSIONS
+
+
+def test_simultaneous_wrong_codes_all_counted(stack):
+    appeal_id = submitted(stack, "Notoʻgʻri kodlar bir vaqtda yuboriladi.")["appeal_id"]
+
+    responses = run_concurrently(6, lambda index: call_with_reconnect(
+        "GET", f"{stack.api_url}/v1/appeals/{appeal_id}", headers={"X-Access-Code": f"WRONG-{index}"}))
+
+    assert [response.status_code for response in responses] == [401] * 6, [r.text for r in responses]
+    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=stack.aws_url,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    table = local_stage_environment()["TABLE_PREFIX"] + "appeals"
+    item = dynamodb.get_item(TableName=table, ConsistentRead=True, Key={"appeal_id": {"S": appeal_id}})["Item"]
+    assert item["code_failures"]["N"] == "6"
 
 
 def test_ledger_verifies_after_races(stack):

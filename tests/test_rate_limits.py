@@ -144,14 +144,32 @@ def test_count_starts_again_in_next_window(tables):
     assert AppealModel.get(created["appeal_id"]).code_failures == 1
 
 
+def use_up_address_limit(client_ip: str) -> None:
+    """Send the address's allowed wrong codes, spread over four other appeals so that none is locked."""
+    other_ids = [register(NOW + timedelta(seconds=index + 1))["appeal_id"] for index in range(4)]
+    for attempt in range(rate_limits.WRONG_CODES_PER_IP.max_count):
+        with pytest.raises(Unauthorized):
+            appeals.view_for_citizen(other_ids[attempt % 4], "WRONG-CODE", NOW, "uz", client_ip)
+
+
+def test_address_over_limit_adds_nothing_to_appeals(tables):
+    target = register(NOW)
+    use_up_address_limit("198.51.100.4")
+
+    for _ in range(rate_limits.WRONG_CODES_PER_APPEAL.max_count + 1):
+        with pytest.raises(TooManyRequests):
+            appeals.view_for_citizen(target["appeal_id"], "WRONG-CODE", NOW, "uz", "198.51.100.4")
+
+    assert AppealModel.get(target["appeal_id"]).code_failures is None
+    view = appeals.view_for_citizen(target["appeal_id"], target["access_code"], NOW, "uz", "203.0.113.50")
+    assert view["appeal_id"] == target["appeal_id"]
+
+
 def test_address_limit_spares_right_code(tables):
     # Many citizens share one carrier-grade NAT address; a scanner behind it
     # must not lock them out of their own appeals.
     created = register(NOW)
-    other_ids = [register(NOW + timedelta(seconds=index + 1))["appeal_id"] for index in range(4)]
-    for attempt in range(rate_limits.WRONG_CODES_PER_IP.max_count):
-        with pytest.raises(Unauthorized):
-            appeals.view_for_citizen(other_ids[attempt % 4], "WRONG-CODE", NOW, "uz", "198.51.100.4")
+    use_up_address_limit("198.51.100.4")
     with pytest.raises(TooManyRequests):
         appeals.view_for_citizen(created["appeal_id"], "WRONG-CODE", NOW, "uz", "198.51.100.4")
 

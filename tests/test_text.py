@@ -11,6 +11,7 @@ from chalicelib.text import (
     TUTUQ,
     clean_text,
     cyrillic_to_latin,
+    has_visible_char,
     is_valid_email,
     normalize_apostrophes,
     normalize_phone,
@@ -435,3 +436,13 @@ def test_agency_found_by_toshkent():
         if search_key("Тошкент") in search_key(agency["name"]["uz"]).split()
     ]
     assert matches == ["tashkent-city-khokimiyat"]
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b\u200b", "\ufeff\u200d", "\u202e", "\u0301\u0301", "\u3164", " \u2060 "])
+def test_invisible_text_has_no_visible_char(text):
+    assert not has_visible_char(text)
+
+
+@pytest.mark.parametrize("text", ["a", "Oʻ", "\u200bX\u200b", "5", "—", "👍"])
+def test_visible_text_has_visible_char(text):
+    assert has_visible_char(text)
