@@ -555,12 +555,15 @@ def test_duplicate_appeal_names_first_number(page, stack, captcha_answer):
     created = submit_appeal(stack.api_url, captcha_answer, text=text)
     open_page(page, stack, "index.html", "en")
     fill_appeal(page, text)
-    wait_for_captcha(page)
+    first_picture = wait_for_captcha(page)
 
     page.fill("#captcha-answer", captcha_answer)
     page.click("#submit-appeal")
 
     page.wait_for_selector("#error-summary li")
+    # The API used the captcha up before it found the duplicate, so the page shows a new one.
+    page.wait_for_function("(first) => document.getElementById('captcha-image').src !== first", arg=first_picture)
+    assert page.input_value("#captcha-answer") == ""
     expected = read_translations("en")["errors.duplicate_submission_number"].replace("{number}", created["appeal_id"])
     assert page.text_content("#error-summary li") == expected
     choose_language(page, "ru")

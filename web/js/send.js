@@ -13,8 +13,10 @@
     "applicant.email": 254,
     "applicant.phone": 40,
   };
-  // Errors after which the API has used up the captcha, so a new picture is needed.
-  const CAPTCHA_ERRORS = ["captcha_wrong", "captcha_expired", "captcha_not_found"];
+  // Errors after which the API has used up the captcha, so a new picture is
+  // needed: its own errors, and those raised after the captcha was checked.
+  const CAPTCHA_ERRORS = ["captcha_wrong", "captcha_expired", "captcha_not_found", "duplicate_submission",
+    "rate_limited", "unavailable", "internal_error"];
   const COUNT_ANNOUNCE_DELAY_MS = 1500;
 
   const form = document.getElementById("appeal-form");
