@@ -117,6 +117,8 @@ class AppealModel(Model):
     access_code_hash = UnicodeAttribute()
     # Wrong access codes in the current window (rate_limits.WRONG_CODES_PER_APPEAL),
     # kept on the appeal so that checking them costs no read of its own.
+    # NOTE: a change of the appeal puts the whole item back with the count it
+    # read, so wrong codes counted between that read and the put are lost.
     code_failures = NumberAttribute(null=True)
     code_failures_window = UnicodeAttribute(null=True)
     submitted_at = UnicodeAttribute()

@@ -81,7 +81,7 @@ def test_numbers_are_sequential(client):
     assert int(second.split("-")[1]) == int(first.split("-")[1]) + 1
 
 
-def test_number_taken_by_another_instance_is_skipped_without_gap(client):
+def test_number_taken_elsewhere_leaves_no_gap(client):
     from chalicelib.models import CounterModel
 
     first = json.loads(submit(client, text="Birinchi murojaat.").body)["appeal_id"]

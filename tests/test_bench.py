@@ -56,8 +56,10 @@ def test_stale_number_costs_one_cancelled_transaction(client, agency_keys):
 
     stale = results["submit after another instance's"]["sequence"]
     assert stale[0] == "UpdateItem(captchas)"
-    assert stale[1].startswith("TransactWriteItems(") and stale[1].endswith("[TransactionCanceledException]")
-    assert stale[2].startswith("TransactWriteItems(") and "Exception" not in stale[2]
+    assert stale[1].startswith("TransactWriteItems(")
+    assert stale[1].endswith("[TransactionCanceledException]")
+    assert stale[2].startswith("TransactWriteItems(")
+    assert "Exception" not in stale[2]
     assert len(stale) == 3
 
 
